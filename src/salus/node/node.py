@@ -1,0 +1,350 @@
+"""A Salus node: ledger + storage + mempool + proofs, independent of transport.
+
+Theory of operation. Clients hand the node signed envelopes (:meth:`Node.submit`).
+Admission decodes, verifies the signature (outside any lock: PyNaCl releases the
+GIL, so admission runs in parallel on several threads) and runs the ledger's
+stateful ``check_tx``; an admitted transaction waits in the mempool. The engine
+calls :meth:`Node.produce_block` with the block time; the node executes a prefix
+of the mempool on staged state, signs the header, writes block and state changes
+in one SQLite transaction, and only then makes the new state visible in memory.
+If the process dies before the SQLite commit returns, the block never existed;
+after it, the block is on disk and restart resumes from it.
+
+Status of a transaction id: ``pending`` (in the mempool), ``committed`` (in a block,
+applied), ``rejected`` (refused at admission, or included but refused by its
+contract, with the reason), or unknown.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from salus.core import merkle
+from salus.core.block import BlockHeader, TxResult
+from salus.core.contract import Contract, state_key
+from salus.core.crypto import Signer, did_from_public_key
+from salus.core.genesis import Genesis
+from salus.core.ledger import Ledger, nonce_key
+from salus.core.proofs import make_state_bundle, make_tx_bundle
+from salus.core.tx import SignedTransaction
+from salus.errors import (
+    EncodingError,
+    NotFound,
+    SalusError,
+    StorageError,
+)
+from salus.node.mempool import Mempool, MempoolFull
+from salus.node.storage import SqliteStore, StoredBlock
+
+__all__ = ["Node", "NodeConfig", "SubmitResult"]
+
+_REJECTED_MEMORY = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class NodeConfig:
+    """Tunables of block production."""
+
+    max_block_txs: int = 10_000
+    max_block_bytes: int = 8 << 20
+    mempool_capacity: int = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    """Outcome of handing one envelope to the node."""
+
+    id: str | None
+    status: str  # "pending" or "rejected"
+    code: str = ""
+    reason: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "status": self.status}
+        if self.status == "rejected":
+            out.update(code=self.code, reason=self.reason)
+        return out
+
+
+@dataclass
+class _MerkleLevels:
+    """All levels of one block's RFC 9162 tree, for O(log n) audit paths."""
+
+    levels: list[list[bytes]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, leaves: Sequence[bytes]) -> _MerkleLevels:
+        levels = [list(leaves)]
+        while len(levels[-1]) > 1:
+            below = levels[-1]
+            above = [merkle.node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)]
+            if len(below) % 2:
+                above.append(below[-1])  # promoted, not duplicated (RFC 9162 §2.1.1)
+            levels.append(above)
+        return cls(levels)
+
+    def path(self, index: int) -> tuple[bytes, ...]:
+        out = []
+        for level in self.levels[:-1]:
+            sibling = index ^ 1
+            if sibling < len(level):
+                out.append(level[sibling])
+            index //= 2
+        return tuple(out)
+
+
+class Node:
+    """One node's ledger, storage, mempool and proof service."""
+
+    def __init__(
+        self,
+        genesis: Genesis,
+        store: SqliteStore,
+        validator: Signer | None,
+        *,
+        contracts: Iterable[Contract] | None = None,
+        config: NodeConfig | None = None,
+    ) -> None:
+        self.genesis = genesis
+        self.store = store
+        self.validator = validator
+        self.config = config or NodeConfig()
+        if validator is not None and validator.public_key not in genesis.validator_powers():
+            raise StorageError(f"key {validator.did} is not a validator in this genesis")
+        stored_genesis = store.get_meta("genesis_hash")
+        if stored_genesis is None:
+            store.set_meta("genesis_hash", genesis.hash)
+        elif stored_genesis != genesis.hash:
+            raise StorageError("this data directory belongs to a different genesis")
+        last = store.last_block()
+        self.ledger = Ledger.restore(
+            genesis,
+            list(contracts) if contracts is not None else None,
+            values=store.load_state(),
+            last_header=last.header if last else None,
+        )
+        self._last: StoredBlock | None = last
+        self.mempool = Mempool(self.config.mempool_capacity)
+        self._rejected: OrderedDict[bytes, tuple[str, str]] = OrderedDict()
+        self._rejected_lock = threading.Lock()
+        # Held while a block is committed to memory, and by readers that need a
+        # header and the state tree of the same height.
+        self.commit_lock = threading.RLock()
+        self._levels: OrderedDict[tuple[int, str], _MerkleLevels] = OrderedDict()
+        self.block_committed = threading.Condition()
+
+    # -- admission -------------------------------------------------------------
+
+    def submit(self, envelope: bytes) -> SubmitResult:
+        """Admit one signed envelope to the mempool, or say why not."""
+        try:
+            stx = SignedTransaction.decode(envelope)
+        except SalusError as exc:
+            return SubmitResult(None, "rejected", exc.code, exc.reason)
+        try:
+            stx.verify_signature()
+            with self.mempool.lock:
+                if stx.id in self.mempool:
+                    return SubmitResult(stx.id_hex, "pending")
+                self.ledger.check_tx(
+                    stx, pending_nonce=self.mempool.pending_nonce(stx.tx.signer)
+                )
+                self.mempool.add(stx)
+        except SalusError as exc:
+            self._remember_rejection(stx.id, exc.code, exc.reason)
+            return SubmitResult(stx.id_hex, "rejected", exc.code, exc.reason)
+        except MempoolFull as exc:
+            return SubmitResult(stx.id_hex, "rejected", "mempool_full", str(exc))
+        return SubmitResult(stx.id_hex, "pending")
+
+    def submit_many(self, envelopes: Sequence[bytes]) -> list[SubmitResult]:
+        return [self.submit(envelope) for envelope in envelopes]
+
+    def _remember_rejection(self, tx_id: bytes, code: str, reason: str) -> None:
+        with self._rejected_lock:
+            self._rejected[tx_id] = (code, reason)
+            while len(self._rejected) > _REJECTED_MEMORY:
+                self._rejected.popitem(last=False)
+
+    # -- block production ------------------------------------------------------
+
+    def produce_block(self, time_ms: int) -> BlockHeader | None:
+        """Cut, execute, sign, persist and commit one block; ``None`` if idle."""
+        if self.validator is None:
+            raise StorageError("this node has no validator key and cannot produce blocks")
+        txs = self.mempool.peek(self.config.max_block_txs, self.config.max_block_bytes)
+        if not txs:
+            return None
+        time_ms = max(time_ms, self.ledger.last_time_ms + 1)
+        pending = self.ledger.execute_block(
+            txs, time_ms=time_ms, proposer=self.validator.public_key
+        )
+        signature = self.validator.sign(pending.header.signing_bytes())
+        self.store.commit_block(pending, signature)
+        with self.commit_lock:
+            self.ledger.commit(pending)
+            self._last = StoredBlock(
+                pending.header,
+                signature,
+                tuple(merkle.leaf_hash(stx.envelope) for stx in txs),
+                tuple(merkle.leaf_hash(leaf) for leaf in pending.result_leaves),
+            )
+        self.mempool.remove(txs)
+        with self.block_committed:
+            self.block_committed.notify_all()
+        return pending.header
+
+    # -- reads -----------------------------------------------------------------
+
+    @property
+    def height(self) -> int:
+        return self.ledger.height
+
+    def status(self) -> dict[str, Any]:
+        with self.commit_lock:
+            last = self._last
+            return {
+                "chain_id": self.genesis.chain_id,
+                "genesis_hash": self.genesis.hash.hex(),
+                "height": self.ledger.height,
+                "last_block_hash": self.ledger.last_hash.hex(),
+                "last_block_time_ms": self.ledger.last_time_ms,
+                "state_root": self.ledger.state_root.hex(),
+                "mempool": len(self.mempool),
+                "validator": self.validator.did if self.validator else None,
+                "last_block_txs": last.header.tx_count if last else 0,
+            }
+
+    def tx_status(self, tx_id: bytes) -> dict[str, Any]:
+        """Status of a transaction id; raises :class:`NotFound` if never seen."""
+        stored = self.store.get_tx(tx_id)
+        if stored is not None:
+            result = TxResult.decode(stored.result)
+            stx = SignedTransaction.decode(stored.envelope)
+            return {
+                "id": tx_id.hex(),
+                "status": "committed" if result.ok else "rejected",
+                "height": stored.height,
+                "index": stored.index,
+                "code": result.code,
+                "reason": result.reason,
+                "events": [event.to_data() for event in result.events],
+                "tx": stx.tx.to_json(),
+            }
+        if tx_id in self.mempool:
+            return {"id": tx_id.hex(), "status": "pending"}
+        with self._rejected_lock:
+            rejected = self._rejected.get(tx_id)
+        if rejected is not None:
+            return {"id": tx_id.hex(), "status": "rejected", "code": rejected[0], "reason": rejected[1]}
+        raise NotFound(f"no transaction {tx_id.hex()} is known to this node")
+
+    def get_block(self, height: int) -> StoredBlock:
+        block = self.store.get_block(height)
+        if block is None:
+            raise NotFound(f"there is no block {height} (height is {self.ledger.height})")
+        return block
+
+    def next_nonce(self, signer: bytes) -> int:
+        """The nonce a new transaction of ``signer`` should carry."""
+        with self.mempool.lock:
+            return max(self.ledger.nonce_of(signer), self.mempool.pending_nonce(signer)) + 1
+
+    def account(self, did: str, signer: bytes) -> dict[str, Any]:
+        roles, org = self.ledger.roles_of(did)
+        return {
+            "did": did,
+            "last_nonce": self.ledger.nonce_of(signer),
+            "next_nonce": self.next_nonce(signer),
+            "roles": sorted(roles),
+            "organisation": org,
+        }
+
+    def read_state(self, contract: str, key: str) -> dict[str, Any]:
+        """Current value of a contract's key; raises :class:`NotFound` when absent."""
+        self.ledger.contract(contract)
+        raw_key = state_key(contract, key)
+        with self.commit_lock:
+            value = self.ledger.read(contract, key)
+            height = self.ledger.height
+        if value is None:
+            raise NotFound(f"{contract} has no state entry {key!r} at height {height}")
+        return {"contract": contract, "key": key, "value": value, "height": height,
+                "state_key": raw_key.decode("ascii")}
+
+    # -- proofs ----------------------------------------------------------------
+
+    def tx_proof(self, tx_id: bytes) -> bytes:
+        """Inclusion bundle of a committed transaction (and its result)."""
+        stored = self.store.get_tx(tx_id)
+        if stored is None:
+            if tx_id in self.mempool:
+                raise NotFound(f"transaction {tx_id.hex()} is pending; no proof until committed")
+            raise NotFound(f"no committed transaction {tx_id.hex()}")
+        block = self.get_block(stored.height)
+        tx_levels = self._block_levels(stored.height, "tx", block.tx_leaves)
+        result_levels = self._block_levels(stored.height, "result", block.result_leaves)
+        return make_tx_bundle(
+            block.header,
+            block.signature,
+            stored.envelope,
+            stored.index,
+            tx_levels.path(stored.index),
+            stored.result,
+            result_levels.path(stored.index),
+        )
+
+    def state_proof(self, contract: str, key: str) -> bytes:
+        """Membership or non-membership bundle of ``contract``'s ``key`` at the tip."""
+        self.ledger.contract(contract)
+        return self._state_proof(state_key(contract, key))
+
+    def nonce_proof(self, signer: bytes) -> bytes:
+        return self._state_proof(nonce_key(signer))
+
+    def _state_proof(self, raw_key: bytes) -> bytes:
+        with self.commit_lock:
+            last = self._last
+            if last is None:
+                raise NotFound("no block has been committed yet; state proofs start at block 1")
+            value = self.ledger.get(raw_key)
+            proof = self.ledger.prove(raw_key)
+        return make_state_bundle(last.header, last.signature, raw_key, value, proof)
+
+    def _block_levels(self, height: int, which: str, leaves: Sequence[bytes]) -> _MerkleLevels:
+        cache_key = (height, which)
+        with self.commit_lock:
+            levels = self._levels.get(cache_key)
+            if levels is not None:
+                self._levels.move_to_end(cache_key)
+                return levels
+        levels = _MerkleLevels.build(leaves)
+        with self.commit_lock:
+            self._levels[cache_key] = levels
+            while len(self._levels) > 32:
+                self._levels.popitem(last=False)
+        return levels
+
+    def describe_contracts(self) -> list[dict[str, Any]]:
+        return [c.describe() for c in self.ledger.contracts.values()]
+
+    def validator_did(self) -> str | None:
+        return did_from_public_key(self.validator.public_key) if self.validator else None
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def decode_hex_id(text: str, what: str = "transaction id") -> bytes:
+    """Parse a 64-character hex id; :class:`EncodingError` otherwise."""
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raise EncodingError(f"{what} must be 64 hex characters") from None
+    if len(raw) != 32:
+        raise EncodingError(f"{what} must be 64 hex characters")
+    return raw
