@@ -141,9 +141,7 @@ class RootMismatch(ProofError):
     code = "root_mismatch"
 
     def __init__(self, what: str, expected: bytes, calculated: bytes) -> None:
-        super().__init__(
-            f"{what}: expected root {expected.hex()}, proof gives {calculated.hex()}"
-        )
+        super().__init__(f"{what}: expected root {expected.hex()}, proof gives {calculated.hex()}")
         self.expected = expected
         self.calculated = calculated
 

@@ -39,7 +39,7 @@ INT_MAX = 2**63 - 1
 MAX_DEPTH = 32
 
 # JSON-compatible data as stored in state and passed as action arguments.
-Value: TypeAlias = None | bool | int | str | list[Any] | dict[str, Any]
+Value: TypeAlias = bool | int | str | list[Any] | dict[str, Any] | None
 
 
 def encode(value: Any) -> bytes:

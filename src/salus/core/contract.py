@@ -167,7 +167,7 @@ class Context:
         """The roles a did:key currently holds (``public`` at least)."""
         return self._roles_of(did)
 
-    def emit(self, type: str, subject: str | None = None, **attrs: Any) -> None:  # noqa: A002
+    def emit(self, type: str, subject: str | None = None, **attrs: Any) -> None:
         """Record an event; it is kept only if the action succeeds."""
         try:
             codec.check_value(attrs, what=f"event {type}")
@@ -231,7 +231,9 @@ class Contract:
             hints = typing.get_type_hints(member)
             model = hints.get("args")
             if not (isinstance(model, type) and issubclass(model, ActionArgs)):
-                raise TypeError(f"{cls.__name__}.{attr}: 'args' must be annotated with an ActionArgs")
+                raise TypeError(
+                    f"{cls.__name__}.{attr}: 'args' must be annotated with an ActionArgs"
+                )
             found[attr] = ActionSpec(
                 name=attr,
                 roles=roles,

@@ -34,7 +34,9 @@ _ROLE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 def check_org_id(value: str) -> str:
     if not _ORG_ID.fullmatch(value):
-        raise ValueError(f"organisation id {value!r} must be 1-64 of [a-z0-9-], not starting with '-'")
+        raise ValueError(
+            f"organisation id {value!r} must be 1-64 of [a-z0-9-], not starting with '-'"
+        )
     return value
 
 

@@ -177,7 +177,8 @@ class IdentityContract(Contract):
             params = _PARAMS[args.kind].model_validate(args.params)
         except ValidationError as exc:
             problems = "; ".join(
-                f"params.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+                f"params.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+                for err in exc.errors()
             )
             raise InvalidArguments(f"invalid {args.kind} proposal: {problems}") from None
         _check_applicable(ctx.state, args.kind, params)
@@ -214,9 +215,8 @@ class IdentityContract(Contract):
         """Withdraw an open proposal; only its proposing organisation may."""
         proposal = _open_proposal(ctx, args.proposal)
         if proposal["proposer_org"] != ctx.org:
-            ctx.fail(
-                f"only organisation {proposal['proposer_org']!r} may cancel proposal {args.proposal}"
-            )
+            owner = proposal["proposer_org"]
+            ctx.fail(f"only organisation {owner!r} may cancel proposal {args.proposal}")
         proposal["status"] = "cancelled"
         ctx.state.put(f"proposal/{args.proposal}", proposal)
         ctx.emit("cancelled", subject=f"proposal/{args.proposal}")
@@ -317,9 +317,8 @@ def _check_applicable(state: ContractState, kind: str, params: Any) -> None:
         remaining = (set(org["keys"]) - set(params.remove)) | set(params.add)
         if not remaining:
             raise ContractError(f"organisation {params.org!r} would be left without a key")
-    elif kind == "set_threshold":
-        if params.num > params.den:
-            raise ContractError("threshold num must not exceed den")
+    elif kind == "set_threshold" and params.num > params.den:
+        raise ContractError("threshold num must not exceed den")
 
 
 def _apply(ctx: Context, kind: str, params: Any) -> None:
@@ -359,7 +358,9 @@ def _apply(ctx: Context, kind: str, params: Any) -> None:
             state.put(f"key/{key}", {"org": params.org})
         org["keys"] = sorted((set(org["keys"]) - set(params.remove)) | set(params.add))
         state.put(f"org/{params.org}", org)
-        ctx.emit("keys_rotated", subject=f"org/{params.org}", added=params.add, removed=params.remove)
+        ctx.emit(
+            "keys_rotated", subject=f"org/{params.org}", added=params.add, removed=params.remove
+        )
     elif kind == "set_threshold":
         config = state.get("config")
         config["threshold"] = {"num": params.num, "den": params.den}

@@ -37,7 +37,6 @@ import cbor2
 from salus.core import codec, merkle
 from salus.core.block import BlockHeader, TxResult
 from salus.core.contract import Context, Contract, ContractState
-from salus.core.crypto import did_from_public_key
 from salus.core.genesis import Genesis
 from salus.core.identity import IDENTITY, IdentityContract, roles_from_state
 from salus.core.state_tree import StateProof, StateTree
@@ -322,7 +321,11 @@ class Ledger:
         except Exception as exc:  # a contract bug must not halt the chain
             # The message is deterministic: same code, same input, same text.
             return TxResult(
-                stx.id, False, "contract_failure", f"contract raised {type(exc).__name__}: {exc}", ()
+                stx.id,
+                False,
+                "contract_failure",
+                f"contract raised {type(exc).__name__}: {exc}",
+                (),
             )
         block.writes.update(view.writes)
         return TxResult(stx.id, True, "ok", "", tuple(ctx.events))

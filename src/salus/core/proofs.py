@@ -10,15 +10,20 @@ genesis it proves, with no node running, either
 Layout (every field is checked; there is nothing a verifier may skip)::
 
     {"salus_proof": 1, "kind": "tx" | "state",
-     "header": {...block header...}, "signature": bytes(64),
+     "header": {...block header...}, "signature": bytes(64), "digest": bytes(32),
      # kind "tx"
      "tx": envelope, "index": int, "tx_path": [hash...],
      "result": result-leaf, "result_path": [hash...],
      # kind "state"
      "key": bytes, "value": bytes | null, "proof": {"siblings": [...], "terminal": ...}}
 
+``digest`` is SHA-256 of the canonical encoding of the bundle without it. It is an
+integrity check, not a security mechanism (anyone can recompute it): it makes any
+accidental change to a bundle fail loudly, even one that would turn a proof of
+absence for one key into a true proof of absence for another.
+
 Verification steps, in order, each named in a failure: ``decode`` (canonical form,
-no stray bytes), ``chain`` (the header's chain id is the genesis chain id),
+no stray bytes, digest), ``chain`` (the header's chain id is the genesis chain id),
 ``signer`` (the proposer is a genesis validator), ``signature`` (Ed25519 over the
 header hash), then ``inclusion`` (RFC 9162 §2.1.3.2 for the transaction and its
 result, against ``tx_root`` and ``results_root``) or ``state`` (the state tree proof
@@ -34,7 +39,7 @@ import cbor2
 
 from salus.core import codec, merkle
 from salus.core.block import BlockHeader, TxResult
-from salus.core.crypto import did_from_public_key, verify_signature
+from salus.core.crypto import did_from_public_key, sha256, verify_signature
 from salus.core.genesis import Genesis
 from salus.core.state_tree import StateProof, verify_state_proof
 from salus.core.tx import SignedTransaction
@@ -58,7 +63,7 @@ __all__ = [
 
 MAX_BUNDLE_BYTES = 1 << 20
 BUNDLE_VERSION = 1
-_COMMON = {"salus_proof", "kind", "header", "signature"}
+_COMMON = {"salus_proof", "kind", "header", "signature", "digest"}
 _FIELDS = {
     "tx": _COMMON | {"tx", "index", "tx_path", "result", "result_path"},
     "state": _COMMON | {"key", "value", "proof"},
@@ -95,7 +100,7 @@ def make_tx_bundle(
     result_path: tuple[bytes, ...],
 ) -> bytes:
     """Encode a transaction inclusion bundle."""
-    return codec.encode(
+    return _seal(
         {
             "salus_proof": BUNDLE_VERSION,
             "kind": "tx",
@@ -114,7 +119,7 @@ def make_state_bundle(
     header: BlockHeader, signature: bytes, key: bytes, value: bytes | None, proof: StateProof
 ) -> bytes:
     """Encode a state (membership or non-membership) bundle."""
-    return codec.encode(
+    return _seal(
         {
             "salus_proof": BUNDLE_VERSION,
             "kind": "state",
@@ -125,6 +130,10 @@ def make_state_bundle(
             "proof": proof.to_data(),
         }
     )
+
+
+def _seal(fields: dict[str, Any]) -> bytes:
+    return codec.encode({**fields, "digest": sha256(codec.encode(fields))})
 
 
 def _decode(data: bytes) -> dict[str, Any]:
@@ -145,6 +154,9 @@ def _decode(data: bytes) -> dict[str, Any]:
         raise MalformedProof(f"bundle is missing {', '.join(sorted(missing))}")
     if extra:
         raise MalformedProof(f"bundle has unknown fields {', '.join(sorted(extra))}")
+    rest = {k: v for k, v in bundle.items() if k != "digest"}
+    if bundle["digest"] != sha256(codec.encode(rest)):
+        raise MalformedProof("bundle digest does not match its contents (the file was altered)")
     return bundle
 
 
@@ -183,7 +195,9 @@ def _verify(data: bytes, genesis: Genesis) -> dict[str, Any]:
         try:
             verify_signature(header.proposer, header.signing_bytes(), signature)
         except SalusError:
-            raise ProofError(f"the signature over block {header.height}'s header does not verify") from None
+            raise ProofError(
+                f"the signature over block {header.height}'s header does not verify"
+            ) from None
 
         facts: dict[str, Any] = {
             "kind": bundle["kind"],
@@ -285,7 +299,8 @@ def verify_bundle(data: bytes, genesis: Genesis) -> Verdict:
 
 def bundle_to_json(data: bytes) -> dict[str, Any]:
     """A readable view of a bundle (bytes as hex); raises :class:`MalformedProof`."""
-    return _jsonable(_decode(data))
+    view: dict[str, Any] = _jsonable(_decode(data))
+    return view
 
 
 def _jsonable(value: Any) -> Any:

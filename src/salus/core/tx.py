@@ -190,4 +190,6 @@ def sign_transaction(tx: Transaction, signer: Signer) -> SignedTransaction:
     body = tx.body_bytes()
     signature = signer.sign(TX_DOMAIN + body)
     envelope = codec.encode([body, signature])
-    return SignedTransaction(tx=tx, body=body, signature=signature, envelope=envelope, id=sha256(body))
+    return SignedTransaction(
+        tx=tx, body=body, signature=signature, envelope=envelope, id=sha256(body)
+    )

@@ -150,9 +150,7 @@ class Node:
             with self.mempool.lock:
                 if stx.id in self.mempool:
                     return SubmitResult(stx.id_hex, "pending")
-                self.ledger.check_tx(
-                    stx, pending_nonce=self.mempool.pending_nonce(stx.tx.signer)
-                )
+                self.ledger.check_tx(stx, pending_nonce=self.mempool.pending_nonce(stx.tx.signer))
                 self.mempool.add(stx)
         except SalusError as exc:
             self._remember_rejection(stx.id, exc.code, exc.reason)
@@ -240,7 +238,12 @@ class Node:
         with self._rejected_lock:
             rejected = self._rejected.get(tx_id)
         if rejected is not None:
-            return {"id": tx_id.hex(), "status": "rejected", "code": rejected[0], "reason": rejected[1]}
+            return {
+                "id": tx_id.hex(),
+                "status": "rejected",
+                "code": rejected[0],
+                "reason": rejected[1],
+            }
         raise NotFound(f"no transaction {tx_id.hex()} is known to this node")
 
     def get_block(self, height: int) -> StoredBlock:
@@ -273,8 +276,13 @@ class Node:
             height = self.ledger.height
         if value is None:
             raise NotFound(f"{contract} has no state entry {key!r} at height {height}")
-        return {"contract": contract, "key": key, "value": value, "height": height,
-                "state_key": raw_key.decode("ascii")}
+        return {
+            "contract": contract,
+            "key": key,
+            "value": value,
+            "height": height,
+            "state_key": raw_key.decode("ascii"),
+        }
 
     # -- proofs ----------------------------------------------------------------
 

@@ -203,13 +203,29 @@ class SqliteStore:
         ):
             tx = stx.tx
             tx_rows.append(
-                (stx.id, header.height, index, stx.envelope, leaf, tx.contract, tx.action,
-                 tx.signer, int(result.ok))
+                (
+                    stx.id,
+                    header.height,
+                    index,
+                    stx.envelope,
+                    leaf,
+                    tx.contract,
+                    tx.action,
+                    tx.signer,
+                    int(result.ok),
+                )
             )
             for event in result.events:
                 event_rows.append(
-                    (header.height, index, stx.id, event.contract, event.type, event.subject,
-                     json.dumps(event.attrs, sort_keys=True, separators=(",", ":")))
+                    (
+                        header.height,
+                        index,
+                        stx.id,
+                        event.contract,
+                        event.type,
+                        event.subject,
+                        json.dumps(event.attrs, sort_keys=True, separators=(",", ":")),
+                    )
                 )
         tx_leaves = b"".join(merkle.leaf_hash(stx.envelope) for stx in pending.txs)
         result_leaves = b"".join(merkle.leaf_hash(leaf) for leaf in pending.result_leaves)
@@ -224,8 +240,16 @@ class SqliteStore:
                     raise StorageError(f"block {header.height} does not follow stored tip {tip}")
                 conn.execute(
                     "INSERT INTO blocks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (header.height, header.hash, header.encode(), signature, header.time_ms,
-                     header.tx_count, tx_leaves, result_leaves),
+                    (
+                        header.height,
+                        header.hash,
+                        header.encode(),
+                        signature,
+                        header.time_ms,
+                        header.tx_count,
+                        tx_leaves,
+                        result_leaves,
+                    ),
                 )
                 conn.executemany(
                     "INSERT OR IGNORE INTO txs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", tx_rows
@@ -310,7 +334,8 @@ class SqliteStore:
         limit: int,
     ) -> list[StoredTx]:
         """Transactions by contract and/or signer, newest first."""
-        clauses, params = ["height < ?"], [before_height if before_height is not None else 1 << 62]
+        clauses = ["height < ?"]
+        params: list[int | str | bytes] = [before_height if before_height is not None else 1 << 62]
         if contract is not None:
             clauses.append("contract = ?")
             params.append(contract)
@@ -330,7 +355,7 @@ class SqliteStore:
         self,
         *,
         contract: str | None = None,
-        type: str | None = None,  # noqa: A002
+        type: str | None = None,
         subject: str | None = None,
         tx_id: bytes | None = None,
         from_height: int | None = None,
@@ -339,7 +364,8 @@ class SqliteStore:
         limit: int = 100,
     ) -> list[EventRecord]:
         """Events matching every given filter, oldest first, after cursor ``after``."""
-        clauses, params = ["seq > ?"], [after]
+        clauses = ["seq > ?"]
+        params: list[int | str | bytes] = [after]
         for column, value in (
             ("contract", contract),
             ("type", type),

@@ -1,0 +1,1 @@
+"""The pure core of Salus: no I/O, no clock, no randomness, no environment access."""
