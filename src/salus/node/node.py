@@ -115,15 +115,18 @@ class Node:
         self.config = config or NodeConfig()
         if validator is not None and validator.public_key not in genesis.validator_powers():
             raise StorageError(f"key {validator.did} is not a validator in this genesis")
+        installed = list(contracts) if contracts is not None else None
         stored_genesis = store.get_meta("genesis_hash")
         if stored_genesis is None:
-            store.set_meta("genesis_hash", genesis.hash)
+            # A new data directory: persist the genesis state with the genesis hash.
+            fresh = Ledger.from_genesis(genesis, installed)
+            store.initialise(genesis.hash, dict(fresh.items()))
         elif stored_genesis != genesis.hash:
             raise StorageError("this data directory belongs to a different genesis")
         last = store.last_block()
         self.ledger = Ledger.restore(
             genesis,
-            list(contracts) if contracts is not None else None,
+            installed,
             values=store.load_state(),
             last_header=last.header if last else None,
         )

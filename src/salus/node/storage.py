@@ -126,10 +126,13 @@ class SqliteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._local = threading.local()
+        self._all_conns: list[sqlite3.Connection] = []
         self._memory_conn: sqlite3.Connection | None = None
         if self.path == ":memory:":
             # One shared connection: an in-memory database is private to it.
-            self._memory_conn = sqlite3.connect(":memory:", check_same_thread=False)
+            self._memory_conn = sqlite3.connect(
+                ":memory:", check_same_thread=False, isolation_level=None
+            )
             self._lock = threading.RLock()
         else:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -150,11 +153,15 @@ class SqliteStore:
             return self._memory_conn
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
             self._local.conn = conn
+            with self._lock:
+                self._all_conns.append(conn)
         return conn
 
     @contextmanager
@@ -166,10 +173,12 @@ class SqliteStore:
             yield self._conn()
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        """Close every connection this store opened, from any thread."""
+        with self._lock:
+            for conn in self._all_conns:
+                conn.close()
+            self._all_conns.clear()
+        self._local = threading.local()
         if self._memory_conn is not None:
             self._memory_conn.close()
 
@@ -192,6 +201,21 @@ class SqliteStore:
                 raise
 
     # -- writes -----------------------------------------------------------------
+
+    def initialise(self, genesis_hash: bytes, values: dict[bytes, bytes]) -> None:
+        """Record the genesis hash and the genesis state, atomically, once."""
+        with self._lock:
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if conn.execute("SELECT 1 FROM meta WHERE k = 'genesis_hash'").fetchone():
+                    raise StorageError("this store is already initialised")
+                conn.execute("INSERT INTO meta VALUES ('genesis_hash', ?)", (genesis_hash,))
+                conn.executemany("INSERT INTO state VALUES (?, ?)", list(values.items()))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     def commit_block(self, pending: PendingBlock, signature: bytes) -> None:
         """Persist a block and its state changes atomically."""
