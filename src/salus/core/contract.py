@@ -118,13 +118,13 @@ class Context:
     """Everything an action may see and do while it runs."""
 
     __slots__ = (
+        "_identity",
+        "_resolve",
         "_roles_of",
         "_view",
         "contract",
         "events",
         "height",
-        "org",
-        "roles",
         "signer",
         "signer_did",
         "state",
@@ -142,11 +142,12 @@ class Context:
         height: int,
         time_ms: int,
         tx_id: str,
-        roles: frozenset[str],
-        org: str | None,
+        identity: Callable[[], tuple[frozenset[str], str | None]],
         roles_of: Callable[[str], frozenset[str]],
     ) -> None:
         self._view = view
+        self._resolve = identity
+        self._identity: tuple[frozenset[str], str | None] | None = None
         self._roles_of = roles_of
         self.contract = contract
         self.signer = signer
@@ -154,10 +155,24 @@ class Context:
         self.height = height
         self.time_ms = time_ms
         self.tx_id = tx_id
-        self.roles = roles
-        self.org = org
         self.state = ContractState(view, contract)
         self.events: list[Event] = []
+
+    def _signer_identity(self) -> tuple[frozenset[str], str | None]:
+        # Resolved on first use: most public actions never ask.
+        if self._identity is None:
+            self._identity = self._resolve()
+        return self._identity
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """The roles the signer holds (``public`` at least)."""
+        return self._signer_identity()[0]
+
+    @property
+    def org(self) -> str | None:
+        """The signer's organisation, or ``None`` for an individual."""
+        return self._signer_identity()[1]
 
     def read(self, contract: str, key: str) -> Any:
         """Read another contract's state (read-only)."""

@@ -13,6 +13,7 @@ multicodec prefix ``0xed 0x01`` followed by the 32-byte public key.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import base58
@@ -84,8 +85,9 @@ def verify_signature(public_key: bytes, message: bytes, signature: bytes) -> Non
         raise BadSignature("signature does not verify") from exc
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def did_from_public_key(public_key: bytes) -> str:
-    """Encode a 32-byte Ed25519 public key as a did:key identifier."""
+    """Encode a 32-byte Ed25519 public key as a did:key identifier (memoised: base58 is slow)."""
     if len(public_key) != PUBLIC_KEY_SIZE:
         raise EncodingError("an Ed25519 public key is 32 bytes")
     return _DID_PREFIX + base58.b58encode(_ED25519_MULTICODEC + public_key).decode("ascii")

@@ -36,9 +36,10 @@ import cbor2
 
 from salus.core import codec, merkle
 from salus.core.block import BlockHeader, TxResult
-from salus.core.contract import Context, Contract, ContractState
+from salus.core.contract import PUBLIC, Context, Contract, ContractState
 from salus.core.genesis import Genesis
 from salus.core.identity import IDENTITY, IdentityContract, roles_from_state
+from salus.core.notary import NotaryContract
 from salus.core.state_tree import StateProof, StateTree
 from salus.core.tx import SignedTransaction
 from salus.errors import (
@@ -62,7 +63,7 @@ def nonce_key(signer: bytes) -> bytes:
 
 def default_contracts() -> list[Contract]:
     """The contracts every Salus network runs."""
-    return [IdentityContract()]
+    return [IdentityContract(), NotaryContract()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,8 +240,9 @@ class Ledger:
             )
         spec = self.contract(tx.contract).spec(tx.action)
         spec.parse_args(tx.args)
-        roles, _ = self.roles_of(tx.signer_did)
-        _require_role(tx.contract, tx.action, spec.roles, roles, tx.signer_did)
+        if PUBLIC not in spec.roles:
+            roles, _ = self.roles_of(tx.signer_did)
+            _require_role(tx.contract, tx.action, spec.roles, roles, tx.signer_did)
 
     # -- execution (FinalizeBlock) -------------------------------------------
 
@@ -301,8 +303,6 @@ class Ledger:
             args = spec.parse_args(tx.args)
             identity = ContractState(view, IDENTITY)
             signer_did = tx.signer_did
-            roles, org = roles_from_state(identity, signer_did)
-            _require_role(tx.contract, tx.action, spec.roles, roles, signer_did)
             ctx = Context(
                 view=view,
                 contract=tx.contract,
@@ -311,10 +311,11 @@ class Ledger:
                 height=height,
                 time_ms=time_ms,
                 tx_id=stx.id.hex(),
-                roles=roles,
-                org=org,
+                identity=lambda: roles_from_state(identity, signer_did),
                 roles_of=lambda did: roles_from_state(identity, did)[0],
             )
+            if PUBLIC not in spec.roles:
+                _require_role(tx.contract, tx.action, spec.roles, ctx.roles, signer_did)
             spec.method(contract, ctx, args)
         except SalusError as exc:
             return _rejected(stx, exc)

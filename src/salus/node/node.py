@@ -137,7 +137,7 @@ class Node:
         # Held while a block is committed to memory, and by readers that need a
         # header and the state tree of the same height.
         self.commit_lock = threading.RLock()
-        self._levels: OrderedDict[tuple[int, str], _MerkleLevels] = OrderedDict()
+        self._levels: OrderedDict[int, tuple[_MerkleLevels, _MerkleLevels]] = OrderedDict()
         self.block_committed = threading.Condition()
 
     # -- admission -------------------------------------------------------------
@@ -188,12 +188,7 @@ class Node:
         self.store.commit_block(pending, signature)
         with self.commit_lock:
             self.ledger.commit(pending)
-            self._last = StoredBlock(
-                pending.header,
-                signature,
-                tuple(merkle.leaf_hash(stx.envelope) for stx in txs),
-                tuple(merkle.leaf_hash(leaf) for leaf in pending.result_leaves),
-            )
+            self._last = StoredBlock(pending.header, signature)
         self.mempool.remove(txs)
         with self.block_committed:
             self.block_committed.notify_all()
@@ -297,8 +292,7 @@ class Node:
                 raise NotFound(f"transaction {tx_id.hex()} is pending; no proof until committed")
             raise NotFound(f"no committed transaction {tx_id.hex()}")
         block = self.get_block(stored.height)
-        tx_levels = self._block_levels(stored.height, "tx", block.tx_leaves)
-        result_levels = self._block_levels(stored.height, "result", block.result_leaves)
+        tx_levels, result_levels = self._block_levels(stored.height)
         return make_tx_bundle(
             block.header,
             block.signature,
@@ -326,17 +320,18 @@ class Node:
             proof = self.ledger.prove(raw_key)
         return make_state_bundle(last.header, last.signature, raw_key, value, proof)
 
-    def _block_levels(self, height: int, which: str, leaves: Sequence[bytes]) -> _MerkleLevels:
-        cache_key = (height, which)
+    def _block_levels(self, height: int) -> tuple[_MerkleLevels, _MerkleLevels]:
+        """The transaction and result trees of a block, cached for repeated proofs."""
         with self.commit_lock:
-            levels = self._levels.get(cache_key)
-            if levels is not None:
-                self._levels.move_to_end(cache_key)
-                return levels
-        levels = _MerkleLevels.build(leaves)
+            cached = self._levels.get(height)
+            if cached is not None:
+                self._levels.move_to_end(height)
+                return cached
+        tx_leaves, result_leaves = self.store.block_leaves(height)
+        levels = (_MerkleLevels.build(tx_leaves), _MerkleLevels.build(result_leaves))
         with self.commit_lock:
-            self._levels[cache_key] = levels
-            while len(self._levels) > 32:
+            self._levels[height] = levels
+            while len(self._levels) > 16:
                 self._levels.popitem(last=False)
         return levels
 

@@ -15,7 +15,7 @@ Rules this module obeys:
 
 from __future__ import annotations
 
-import json
+import hashlib
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from salus.core import merkle
-from salus.core.block import BlockHeader
+from salus.core.block import BlockHeader, TxResult
 from salus.core.ledger import PendingBlock
+from salus.core.tx import SignedTransaction
 from salus.errors import StorageError
 
 __all__ = ["EventRecord", "SqliteStore", "StoredBlock", "StoredTx"]
@@ -37,50 +38,56 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS blocks (
     height INTEGER PRIMARY KEY,
-    hash BLOB NOT NULL UNIQUE,
     header BLOB NOT NULL,
     signature BLOB NOT NULL,
-    time_ms INTEGER NOT NULL,
-    tx_count INTEGER NOT NULL,
-    tx_leaves BLOB NOT NULL,
-    result_leaves BLOB NOT NULL
+    first_tx INTEGER NOT NULL
 );
+-- One row per transaction, appended in (height, index) order, so ``seq`` order is
+-- block order and a block's transactions are the range first_tx .. first_tx+n-1.
+-- Ids, signers and subjects are indexed by an 8-byte prefix (``*8`` columns) to keep
+-- the indexes small; every lookup then confirms the full value.
 CREATE TABLE IF NOT EXISTS txs (
-    id BLOB PRIMARY KEY,
+    seq INTEGER PRIMARY KEY,
+    id8 INTEGER NOT NULL,
     height INTEGER NOT NULL,
-    idx INTEGER NOT NULL,
-    envelope BLOB NOT NULL,
-    result BLOB NOT NULL,
     contract TEXT NOT NULL,
-    action TEXT NOT NULL,
-    signer BLOB NOT NULL,
-    ok INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS txs_block ON txs(height, idx);
-CREATE INDEX IF NOT EXISTS txs_contract ON txs(contract, height);
-CREATE INDEX IF NOT EXISTS txs_signer ON txs(signer, height);
+    signer8 INTEGER NOT NULL,
+    envelope BLOB NOT NULL,
+    result BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS txs_id ON txs(id8);
+CREATE INDEX IF NOT EXISTS txs_contract ON txs(contract, seq);
+CREATE INDEX IF NOT EXISTS txs_signer ON txs(signer8, seq);
+-- Event attributes live in the transaction's result; this table is the index.
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY,
+    tx_seq INTEGER NOT NULL,
+    ev_idx INTEGER NOT NULL,
     height INTEGER NOT NULL,
-    tx_idx INTEGER NOT NULL,
-    tx_id BLOB NOT NULL,
     contract TEXT NOT NULL,
     type TEXT NOT NULL,
     subject TEXT,
-    attrs TEXT NOT NULL
+    subject8 INTEGER
 );
 CREATE INDEX IF NOT EXISTS events_contract ON events(contract, type, seq);
-CREATE INDEX IF NOT EXISTS events_subject ON events(subject, seq);
+CREATE INDEX IF NOT EXISTS events_subject ON events(subject8, seq);
 CREATE TABLE IF NOT EXISTS state (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 """
+
+
+def _prefix8(data: bytes) -> int:
+    """First 8 bytes as a signed 64-bit integer (SQLite INTEGER range)."""
+    return int.from_bytes(data[:8], "big", signed=True)
+
+
+def _subject8(subject: str | None) -> int | None:
+    return None if subject is None else _prefix8(hashlib.sha256(subject.encode()).digest())
 
 
 @dataclass(frozen=True, slots=True)
 class StoredBlock:
     header: BlockHeader
     signature: bytes
-    tx_leaves: tuple[bytes, ...]
-    result_leaves: tuple[bytes, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +121,6 @@ class EventRecord:
             "subject": self.subject,
             "attrs": self.attrs,
         }
-
-
-def _split(blob: bytes) -> tuple[bytes, ...]:
-    return tuple(blob[i : i + 32] for i in range(0, len(blob), 32))
 
 
 class SqliteStore:
@@ -220,67 +223,56 @@ class SqliteStore:
     def commit_block(self, pending: PendingBlock, signature: bytes) -> None:
         """Persist a block and its state changes atomically."""
         header = pending.header
-        tx_rows = []
-        event_rows = []
-        for index, (stx, result, leaf) in enumerate(
-            zip(pending.txs, pending.results, pending.result_leaves, strict=True)
-        ):
-            tx = stx.tx
-            tx_rows.append(
-                (
-                    stx.id,
-                    header.height,
-                    index,
-                    stx.envelope,
-                    leaf,
-                    tx.contract,
-                    tx.action,
-                    tx.signer,
-                    int(result.ok),
-                )
-            )
-            for event in result.events:
-                event_rows.append(
-                    (
-                        header.height,
-                        index,
-                        stx.id,
-                        event.contract,
-                        event.type,
-                        event.subject,
-                        json.dumps(event.attrs, sort_keys=True, separators=(",", ":")),
-                    )
-                )
-        tx_leaves = b"".join(merkle.leaf_hash(stx.envelope) for stx in pending.txs)
-        result_leaves = b"".join(merkle.leaf_hash(leaf) for leaf in pending.result_leaves)
         upserts = [(k, v) for k, v in pending.changes.items() if v is not None]
         deletes = [(k,) for k, v in pending.changes.items() if v is None]
         with self._lock:
             conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                tip = conn.execute("SELECT MAX(height) FROM blocks").fetchone()[0] or 0
+                tip, last_seq = conn.execute(
+                    "SELECT COALESCE(MAX(height), 0), "
+                    "(SELECT COALESCE(MAX(seq), 0) FROM txs) FROM blocks"
+                ).fetchone()
                 if header.height != tip + 1:
                     raise StorageError(f"block {header.height} does not follow stored tip {tip}")
+                first = last_seq + 1
+                tx_rows = []
+                event_rows = []
+                for index, (stx, result, leaf) in enumerate(
+                    zip(pending.txs, pending.results, pending.result_leaves, strict=True)
+                ):
+                    seq = first + index
+                    tx_rows.append(
+                        (
+                            seq,
+                            _prefix8(stx.id),
+                            header.height,
+                            stx.tx.contract,
+                            _prefix8(stx.tx.signer),
+                            stx.envelope,
+                            leaf,
+                        )
+                    )
+                    for ev_idx, event in enumerate(result.events):
+                        event_rows.append(
+                            (
+                                seq,
+                                ev_idx,
+                                header.height,
+                                event.contract,
+                                event.type,
+                                event.subject,
+                                _subject8(event.subject),
+                            )
+                        )
                 conn.execute(
-                    "INSERT INTO blocks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        header.height,
-                        header.hash,
-                        header.encode(),
-                        signature,
-                        header.time_ms,
-                        header.tx_count,
-                        tx_leaves,
-                        result_leaves,
-                    ),
+                    "INSERT INTO blocks VALUES (?, ?, ?, ?)",
+                    (header.height, header.encode(), signature, first),
                 )
+                conn.executemany("INSERT INTO txs VALUES (?, ?, ?, ?, ?, ?, ?)", tx_rows)
                 conn.executemany(
-                    "INSERT OR IGNORE INTO txs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", tx_rows
-                )
-                conn.executemany(
-                    "INSERT INTO events (height, tx_idx, tx_id, contract, type, subject, attrs) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO events (tx_seq, ev_idx, height, contract, type, subject, "
+                    "subject8) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     event_rows,
                 )
                 conn.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)", upserts)
@@ -303,14 +295,11 @@ class SqliteStore:
     def get_block(self, height: int) -> StoredBlock | None:
         with self._read() as conn:
             row = conn.execute(
-                "SELECT header, signature, tx_leaves, result_leaves FROM blocks WHERE height = ?",
-                (height,),
+                "SELECT header, signature FROM blocks WHERE height = ?", (height,)
             ).fetchone()
         if row is None:
             return None
-        return StoredBlock(
-            BlockHeader.decode(bytes(row[0])), bytes(row[1]), _split(row[2]), _split(row[3])
-        )
+        return StoredBlock(BlockHeader.decode(bytes(row[0])), bytes(row[1]))
 
     def last_block(self) -> StoredBlock | None:
         height = self.height()
@@ -324,30 +313,66 @@ class SqliteStore:
             ).fetchall()
         return [BlockHeader.decode(bytes(row[0])) for row in rows]
 
-    def block_tx_ids(self, height: int) -> list[bytes]:
-        with self._read() as conn:
-            rows = conn.execute(
-                "SELECT id FROM txs WHERE height = ? ORDER BY idx", (height,)
-            ).fetchall()
-        return [bytes(row[0]) for row in rows]
+    def _first_tx(self, conn: sqlite3.Connection, height: int) -> int | None:
+        row = conn.execute("SELECT first_tx FROM blocks WHERE height = ?", (height,)).fetchone()
+        return None if row is None else int(row[0])
 
-    def block_txs(self, height: int, *, offset: int, limit: int) -> list[StoredTx]:
+    def block_txs(self, height: int, *, offset: int = 0, limit: int = 1 << 30) -> list[StoredTx]:
+        """A block's transactions in block order (a page of them)."""
         with self._read() as conn:
+            first = self._first_tx(conn, height)
+            if first is None:
+                return []
             rows = conn.execute(
-                "SELECT id, height, idx, envelope, result FROM txs WHERE height = ? "
-                "ORDER BY idx LIMIT ? OFFSET ?",
-                (height, limit, offset),
+                "SELECT seq, height, envelope, result FROM txs WHERE seq >= ? AND height = ? "
+                "ORDER BY seq LIMIT ?",
+                (first + max(offset, 0), height, limit),
             ).fetchall()
-        return [StoredTx(bytes(r[0]), r[1], r[2], bytes(r[3]), bytes(r[4])) for r in rows]
+        return [self._stored(first, r) for r in rows]
+
+    def block_tx_ids(self, height: int) -> list[bytes]:
+        return [tx.id for tx in self.block_txs(height)]
+
+    def block_leaves(self, height: int) -> tuple[list[bytes], list[bytes]]:
+        """Leaf hashes of a block's transaction tree and result tree (RFC 9162)."""
+        with self._read() as conn:
+            first = self._first_tx(conn, height)
+            rows = conn.execute(
+                "SELECT envelope, result FROM txs WHERE seq >= ? AND height = ? ORDER BY seq",
+                (first or 0, height),
+            ).fetchall()
+        return (
+            [merkle.leaf_hash(bytes(envelope)) for envelope, _ in rows],
+            [merkle.leaf_hash(bytes(result)) for _, result in rows],
+        )
+
+    @staticmethod
+    def _stored(first: int, row: Any) -> StoredTx:
+        seq, height, envelope, result = row
+        tx_id = TxResult.decode(bytes(result)).tx_id
+        return StoredTx(tx_id, height, seq - first, bytes(envelope), bytes(result))
+
+    def _stored_by_seq(self, conn: sqlite3.Connection, rows: list[Any]) -> list[StoredTx]:
+        firsts: dict[int, int] = {}
+        out = []
+        for row in rows:
+            height = row[1]
+            if height not in firsts:
+                firsts[height] = self._first_tx(conn, height) or 0
+            out.append(self._stored(firsts[height], row))
+        return out
 
     def get_tx(self, tx_id: bytes) -> StoredTx | None:
+        """The first inclusion of a transaction (a replay later in the chain is not it)."""
         with self._read() as conn:
-            row = conn.execute(
-                "SELECT id, height, idx, envelope, result FROM txs WHERE id = ?", (tx_id,)
-            ).fetchone()
-        if row is None:
-            return None
-        return StoredTx(bytes(row[0]), row[1], row[2], bytes(row[3]), bytes(row[4]))
+            rows = conn.execute(
+                "SELECT seq, height, envelope, result FROM txs WHERE id8 = ? ORDER BY seq",
+                (_prefix8(tx_id),),
+            ).fetchall()
+            for tx in self._stored_by_seq(conn, rows):
+                if tx.id == tx_id:
+                    return tx
+        return None
 
     def find_txs(
         self,
@@ -364,22 +389,27 @@ class SqliteStore:
             clauses.append("contract = ?")
             params.append(contract)
         if signer is not None:
-            clauses.append("signer = ?")
-            params.append(signer)
+            clauses.append("signer8 = ?")
+            params.append(_prefix8(signer))
         query = (
-            "SELECT id, height, idx, envelope, result FROM txs WHERE "
+            "SELECT seq, height, envelope, result FROM txs WHERE "
             + " AND ".join(clauses)
-            + " ORDER BY height DESC, idx DESC LIMIT ?"
+            + " ORDER BY seq DESC LIMIT ?"
         )
         with self._read() as conn:
             rows = conn.execute(query, (*params, limit)).fetchall()
-        return [StoredTx(bytes(r[0]), r[1], r[2], bytes(r[3]), bytes(r[4])) for r in rows]
+            found = self._stored_by_seq(conn, rows)
+        if signer is not None:
+            found = [
+                tx for tx in found if SignedTransaction.decode(tx.envelope).tx.signer == signer
+            ]
+        return found
 
     def events(
         self,
         *,
         contract: str | None = None,
-        type: str | None = None,
+        type: str | None = None,  # noqa: A002
         subject: str | None = None,
         tx_id: bytes | None = None,
         from_height: int | None = None,
@@ -388,34 +418,50 @@ class SqliteStore:
         limit: int = 100,
     ) -> list[EventRecord]:
         """Events matching every given filter, oldest first, after cursor ``after``."""
-        clauses = ["seq > ?"]
-        params: list[int | str | bytes] = [after]
-        for column, value in (
-            ("contract", contract),
-            ("type", type),
-            ("subject", subject),
-            ("tx_id", tx_id),
-        ):
+        clauses = ["e.seq > ?"]
+        params: list[int | str | bytes | None] = [after]
+        for column, value in (("e.contract", contract), ("e.type", type)):
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)
+        if subject is not None:
+            clauses.append("e.subject8 = ? AND e.subject = ?")
+            params.extend([_subject8(subject), subject])
+        if tx_id is not None:
+            clauses.append("t.id8 = ?")
+            params.append(_prefix8(tx_id))
         if from_height is not None:
-            clauses.append("height >= ?")
+            clauses.append("e.height >= ?")
             params.append(from_height)
         if to_height is not None:
-            clauses.append("height <= ?")
+            clauses.append("e.height <= ?")
             params.append(to_height)
         query = (
-            "SELECT seq, height, tx_idx, tx_id, contract, type, subject, attrs FROM events WHERE "
-            + " AND ".join(clauses)
-            + " ORDER BY seq LIMIT ?"
+            "SELECT e.seq, e.height, e.tx_seq - b.first_tx, e.ev_idx, t.result "
+            "FROM events e JOIN txs t ON t.seq = e.tx_seq JOIN blocks b ON b.height = e.height "
+            "WHERE " + " AND ".join(clauses) + " ORDER BY e.seq LIMIT ?"
         )
         with self._read() as conn:
             rows = conn.execute(query, (*params, limit)).fetchall()
-        return [
-            EventRecord(r[0], r[1], r[2], bytes(r[3]).hex(), r[4], r[5], r[6], json.loads(r[7]))
-            for r in rows
-        ]
+        records = []
+        for seq, height, tx_index, ev_idx, raw_result in rows:
+            result = TxResult.decode(bytes(raw_result))
+            if tx_id is not None and result.tx_id != tx_id:
+                continue
+            event = result.events[ev_idx]
+            records.append(
+                EventRecord(
+                    seq,
+                    height,
+                    tx_index,
+                    result.tx_id.hex(),
+                    event.contract,
+                    event.type,
+                    event.subject,
+                    event.attrs,
+                )
+            )
+        return records
 
     def state_keys(self, prefix: bytes, *, after: bytes | None, limit: int) -> list[bytes]:
         """Current state keys starting with ``prefix``, in byte order, for listings."""
