@@ -213,6 +213,7 @@ class Node:
                 "mempool": len(self.mempool),
                 "validator": self.validator.did if self.validator else None,
                 "last_block_txs": last.header.tx_count if last else 0,
+                "total_txs": self.store.total_txs(),
             }
 
     def tx_status(self, tx_id: bytes) -> dict[str, Any]:

@@ -288,6 +288,11 @@ class SqliteStore:
         with self._read() as conn:
             return int(conn.execute("SELECT COALESCE(MAX(height), 0) FROM blocks").fetchone()[0])
 
+    def total_txs(self) -> int:
+        """Transactions in all committed blocks."""
+        with self._read() as conn:
+            return int(conn.execute("SELECT COALESCE(MAX(seq), 0) FROM txs").fetchone()[0])
+
     def load_state(self) -> dict[bytes, bytes]:
         with self._read() as conn:
             return {bytes(k): bytes(v) for k, v in conn.execute("SELECT key, value FROM state")}
@@ -409,7 +414,7 @@ class SqliteStore:
         self,
         *,
         contract: str | None = None,
-        type: str | None = None,  # noqa: A002
+        type: str | None = None,
         subject: str | None = None,
         tx_id: bytes | None = None,
         from_height: int | None = None,
