@@ -86,7 +86,7 @@ class BlockWatcher(threading.Thread):
                 for h in range(self.height + 1, height + 1):
                     self.seen[h] = now
                 self.height = max(self.height, height)
-                self.stop.wait(0.005)
+                self.stop.wait(0.01)
 
 
 def main() -> None:
@@ -150,11 +150,22 @@ def run(options: argparse.Namespace, genesis: Genesis, url: str, node_home: Path
                              "anchor", {"digest": hashlib.sha256(b"doc %d" % i).hexdigest()})
             envelopes.append(sign_transaction(tx, signer).envelope)
         sign_per_s = options.txs / (time.perf_counter() - began)
-        batches = [
-            json.dumps({"txs": [base64.b64encode(e).decode() for e in
-                                envelopes[i : i + options.batch]]}).encode()
-            for i in range(0, len(envelopes), options.batch)
-        ]
+        # Each sender owns a disjoint set of signers and sends their transactions in
+        # nonce order, as a real client would; batches never mix senders.
+        streams: list[list[int]] = [[] for _ in range(options.clients)]
+        for i in range(options.txs):
+            streams[(i % len(signers)) % options.clients].append(i)
+        batches: list[bytes] = []
+        batch_members: list[list[int]] = []
+        batch_stream: list[int] = []
+        for stream_no, stream in enumerate(streams):
+            for start in range(0, len(stream), options.batch):
+                members = stream[start : start + options.batch]
+                batch_members.append(members)
+                batch_stream.append(stream_no)
+                batches.append(json.dumps(
+                    {"txs": [base64.b64encode(envelopes[i]).decode() for i in members]}
+                ).encode())
         disk_before = dir_bytes(node_home / "data")
 
         # -- timed window ----------------------------------------------------------
@@ -163,16 +174,13 @@ def run(options: argparse.Namespace, genesis: Genesis, url: str, node_home: Path
         sent_at: list[float] = [0.0] * len(batches)
         rejected = 0
         lock = threading.Lock()
-        next_batch = iter(range(len(batches)))
 
-        def sender() -> None:
+        def sender(stream_no: int) -> None:
             nonlocal rejected
             with httpx.Client(base_url=url, timeout=60) as conn:
-                while True:
-                    with lock:
-                        index = next(next_batch, None)
-                    if index is None:
-                        return
+                for index in range(len(batches)):
+                    if batch_stream[index] != stream_no:
+                        continue
                     sent_at[index] = time.monotonic()
                     response = conn.post("/v1/txs/batch", content=batches[index],
                                          headers={"content-type": "application/json"})
@@ -182,7 +190,7 @@ def run(options: argparse.Namespace, genesis: Genesis, url: str, node_home: Path
                         rejected += bad
 
         t0 = time.monotonic()
-        senders = [threading.Thread(target=sender) for _ in range(options.clients)]
+        senders = [threading.Thread(target=sender, args=(n,)) for n in range(options.clients)]
         for thread in senders:
             thread.start()
         for thread in senders:
@@ -201,9 +209,9 @@ def run(options: argparse.Namespace, genesis: Genesis, url: str, node_home: Path
 
         # -- latency, read after the window ------------------------------------------
         batch_of = {}
-        for index in range(len(batches)):
-            for e in envelopes[index * options.batch : (index + 1) * options.batch]:
-                batch_of[hashlib.sha256(tx_body(e)).hexdigest()] = index
+        for index, members in enumerate(batch_members):
+            for i in members:
+                batch_of[hashlib.sha256(tx_body(envelopes[i])).hexdigest()] = index
         latencies = []
         tx_ids = []
         for height in range(start_height + 1, watcher.height + 1):
@@ -224,8 +232,11 @@ def run(options: argparse.Namespace, genesis: Genesis, url: str, node_home: Path
         # -- proofs ---------------------------------------------------------------------
         sample = tx_ids[:: max(1, len(tx_ids) // options.proofs)][: options.proofs]
         began = time.perf_counter()
-        bundles = [client.get(f"/v1/proofs/tx/{i}", params={"format": "cbor"}).content
-                   for i in sample]
+        bundles = []
+        for tx_id in sample:
+            response = client.get(f"/v1/proofs/tx/{tx_id}", params={"format": "cbor"})
+            response.raise_for_status()
+            bundles.append(response.content)
         fetch_s = time.perf_counter() - began
         began = time.perf_counter()
         valid = sum(verify_bundle(b, genesis).valid for b in bundles)

@@ -1,0 +1,198 @@
+"""Running a node from its home: storage, solo engine and HTTP API in one process.
+
+Theory of operation. :class:`NodeServer` opens the home's SQLite store and blob
+store, builds the :class:`~salus.node.Node`, starts the solo engine's block
+thread, then serves the HTTP API with uvicorn on a second thread. The listening
+socket is bound here, before uvicorn starts, so "port in use" is a clean error
+rather than a log line. The caller's thread stays free: ``salus node`` waits
+there for SIGINT/SIGTERM, ``salus demo`` first seeds activity over HTTP, and tests
+drive the node with a client. :meth:`NodeServer.stop` shuts down in the order that
+loses nothing: stop accepting requests, let the engine finish its block, then
+close the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import TYPE_CHECKING
+
+from salus.core.crypto import Signer
+from salus.core.genesis import Genesis
+from salus.errors import SalusError
+from salus.node.blobs import FileBlobStore
+from salus.node.node import Node
+from salus.node.solo import SoloEngine
+from salus.node.storage import SqliteStore
+
+if TYPE_CHECKING:
+    import uvicorn
+
+__all__ = ["NodeServer", "is_loopback", "wait_for_signal"]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class NodeServer:
+    """A node, its solo engine and its HTTP API, started and stopped together."""
+
+    def __init__(
+        self,
+        genesis: Genesis,
+        validator: Signer,
+        data_dir: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        block_interval_ms: int = 200,
+        log_level: str = "warning",
+    ) -> None:
+        self.genesis = genesis
+        self.validator = validator
+        self.data_dir = data_dir
+        self.host = host
+        self.port = port
+        self.block_interval_ms = block_interval_ms
+        self.log_level = log_level
+        self.store: SqliteStore | None = None
+        self.node: Node | None = None
+        self.blobs: FileBlobStore | None = None
+        self.engine: SoloEngine | None = None
+        self._thread: threading.Thread | None = None
+        self._server: uvicorn.Server | None = None
+        self._sock: socket.socket | None = None
+        self._stopped = False
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def __enter__(self) -> NodeServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self, *, timeout: float = 15.0) -> None:
+        """Open the node, bind the socket and serve; returns when the API answers."""
+        self._sock = sock = self._bind()
+        try:
+            self._serve(sock, timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _serve(self, sock: socket.socket, timeout: float) -> None:
+        # Imported here: the HTTP stack is only needed by commands that serve.
+        import uvicorn
+
+        from salus.api import create_app
+
+        self.store = SqliteStore(self.data_dir / "ledger.sqlite")
+        self.node = node = Node(self.genesis, self.store, self.validator)
+        self.blobs = blobs = FileBlobStore(self.data_dir / "blobs")
+        self.engine = SoloEngine(node, block_interval_ms=self.block_interval_ms)
+        self.engine.start()
+        config = uvicorn.Config(
+            create_app(node, blobs),
+            log_level=self.log_level,
+            access_log=self.log_level in ("info", "debug", "trace"),
+            ws="none",
+            lifespan="off",
+            timeout_graceful_shutdown=5,
+        )
+        server = uvicorn.Server(config)
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="salus-http", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise SalusError(f"the HTTP server at {self.url} did not start")
+            time.sleep(0.01)
+
+    def _bind(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        # IPPROTO_TCP explicitly: asyncio enables TCP_NODELAY only on sockets whose proto
+        # is TCP, and without it every response waits ~40 ms for a delayed ACK.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+            sock.listen(2048)
+        except OSError as exc:
+            sock.close()
+            reason = exc.strerror or str(exc)
+            hint = " (is another node running? try --port)" if "in use" in reason else ""
+            raise SalusError(f"cannot listen on {self.host}:{self.port}: {reason}{hint}") from None
+        except OverflowError:
+            sock.close()
+            raise SalusError(f"port {self.port} is not a valid TCP port") from None
+        self.port = sock.getsockname()[1]  # resolves port 0 to the one the OS chose
+        sock.set_inheritable(True)
+        return sock
+
+    @property
+    def alive(self) -> bool:
+        """Whether the HTTP thread is still serving."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self) -> None:
+        """Stop serving, stop the engine after its current block, close the store."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+        if self.engine is not None:
+            self.engine.stop()
+        if self.store is not None:
+            self.store.close()
+        if self._sock is not None:
+            self._sock.close()
+
+
+def wait_for_signal(server: NodeServer) -> str:
+    """Block the main thread until SIGINT or SIGTERM (or the server dies); name the cause."""
+    received: list[str] = []
+    wake = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        received.append(signal.Signals(signum).name)
+        wake.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not wake.wait(0.2):
+            if not server.alive:
+                return "server stopped"
+    finally:
+        for sig, old in previous.items():
+            with contextlib.suppress(ValueError, TypeError):
+                signal.signal(sig, old)
+    return received[0]
