@@ -55,7 +55,11 @@ def free_port() -> int:
 
 def salus(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "salus.cli", *args], check=True, capture_output=True, text=True, **kwargs
+        [sys.executable, "-m", "salus.cli", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        **kwargs,
     )
 
 
@@ -97,24 +101,48 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--proofs", type=int, default=2000)
     parser.add_argument("--block-interval-ms", type=int, default=100)
-    parser.add_argument("--keep", action="store_true", help="keep the node's home directory")
+    parser.add_argument("--keep", action="store_true", help="keep the node's home and log")
+    parser.add_argument("--log-level", default="warning", help="the node's --log-level")
     options = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="salus-bench-"))
     secret = home.parent / (home.name + ".pass")
     secret.write_text(PASSPHRASE)
     node_home = home / "node"
-    salus("init", "--home", str(node_home), "--chain-id", "salus-bench",
-          "--org", "bench-org:Bench Organisation", "--passphrase-file", str(secret))
+    salus(
+        "init",
+        "--home",
+        str(node_home),
+        "--chain-id",
+        "salus-bench",
+        "--org",
+        "bench-org:Bench Organisation",
+        "--passphrase-file",
+        str(secret),
+    )
     genesis = Genesis.from_json((node_home / "genesis.json").read_text())
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = (home / "node.log").open("w")
     node = subprocess.Popen(
-        [sys.executable, "-m", "salus.cli", "node", "--home", str(node_home), "--port", str(port),
-         "--block-interval-ms", str(options.block_interval_ms),
-         "--passphrase-file", str(secret)],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "salus.cli",
+            "node",
+            "--home",
+            str(node_home),
+            "--port",
+            str(port),
+            "--block-interval-ms",
+            str(options.block_interval_ms),
+            "--log-level",
+            options.log_level,
+            "--passphrase-file",
+            str(secret),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         figures = run(options, genesis, url, node_home)
@@ -140,14 +168,21 @@ def run(options: argparse.Namespace, genesis: Genesis, url: str, node_home: Path
         start_height, start_total = status["height"], status["total_txs"]
 
         # -- sign before the clock starts ------------------------------------------
-        signers = [Signer(hashlib.sha256(b"bench signer %d" % i).digest())
-                   for i in range(options.signers)]
+        signers = [
+            Signer(hashlib.sha256(b"bench signer %d" % i).digest()) for i in range(options.signers)
+        ]
         began = time.perf_counter()
         envelopes = []
         for i in range(options.txs):
             signer = signers[i % len(signers)]
-            tx = Transaction(genesis.chain_id, signer.public_key, i // len(signers) + 1, "notary",
-                             "anchor", {"digest": hashlib.sha256(b"doc %d" % i).hexdigest()})
+            tx = Transaction(
+                genesis.chain_id,
+                signer.public_key,
+                i // len(signers) + 1,
+                "notary",
+                "anchor",
+                {"digest": hashlib.sha256(b"doc %d" % i).hexdigest()},
+            )
             envelopes.append(sign_transaction(tx, signer).envelope)
         sign_per_s = options.txs / (time.perf_counter() - began)
         # Each sender owns a disjoint set of signers and sends their transactions in
@@ -163,9 +198,11 @@ def run(options: argparse.Namespace, genesis: Genesis, url: str, node_home: Path
                 members = stream[start : start + options.batch]
                 batch_members.append(members)
                 batch_stream.append(stream_no)
-                batches.append(json.dumps(
-                    {"txs": [base64.b64encode(envelopes[i]).decode() for i in members]}
-                ).encode())
+                batches.append(
+                    json.dumps(
+                        {"txs": [base64.b64encode(envelopes[i]).decode() for i in members]}
+                    ).encode()
+                )
         disk_before = dir_bytes(node_home / "data")
 
         # -- timed window ----------------------------------------------------------
@@ -182,8 +219,11 @@ def run(options: argparse.Namespace, genesis: Genesis, url: str, node_home: Path
                     if batch_stream[index] != stream_no:
                         continue
                     sent_at[index] = time.monotonic()
-                    response = conn.post("/v1/txs/batch", content=batches[index],
-                                         headers={"content-type": "application/json"})
+                    response = conn.post(
+                        "/v1/txs/batch",
+                        content=batches[index],
+                        headers={"content-type": "application/json"},
+                    )
                     response.raise_for_status()
                     bad = sum(r["status"] != "pending" for r in response.json()["results"])
                     with lock:
@@ -217,8 +257,9 @@ def run(options: argparse.Namespace, genesis: Genesis, url: str, node_home: Path
         for height in range(start_height + 1, watcher.height + 1):
             offset = 0
             while True:
-                page = client.get(f"/v1/blocks/{height}",
-                                  params={"offset": offset, "limit": 500}).json()
+                page = client.get(
+                    f"/v1/blocks/{height}", params={"offset": offset, "limit": 500}
+                ).json()
                 if not page["txs"]:
                     break
                 for tx in page["txs"]:

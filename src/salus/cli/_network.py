@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shlex
 import time
 from pathlib import Path
@@ -165,7 +166,8 @@ def init(
     default="warning",
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
-    help="HTTP server log level ('info' logs every request).",
+    help="Log level of the node and its HTTP server ('info' logs every request, "
+    "'debug' also each block's timings).",
 )
 @passphrase_option
 def node(
@@ -181,6 +183,8 @@ def node(
     Stops cleanly on Ctrl+C or SIGTERM: no new requests, the current block
     finishes, the database is closed.
     """
+    logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("salus").setLevel(log_level.upper())
     layout = NodeHome(home)
     genesis = layout.load_genesis()
     passphrase = get_passphrase(passphrase_file, what=str(layout.validator_key_path))

@@ -1,0 +1,66 @@
+"""Assembling the node's HTTP API: routers, error handling, body limits, explorer."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+
+from salus.api._errors import UnhandledErrors, install_error_handlers
+from salus.api._explorer import mount_explorer
+from salus.api._limits import BodySizeLimit
+from salus.api._routes_blobs import blobs_router
+from salus.api._routes_chain import chain_router
+from salus.api._routes_events import events_router
+from salus.api._routes_proofs import proofs_router
+from salus.api._routes_state import state_router
+from salus.api._routes_txs import txs_router
+from salus.node.blobs import MAX_BLOB_BYTES, BlobStore
+from salus.node.node import Node
+
+__all__ = ["create_app"]
+
+_DESCRIPTION = """\
+The HTTP API of one Salus node: submit signed transactions, read blocks, state and
+events, store off-chain blobs, and fetch proof bundles that anyone can check offline
+against the network's genesis (`GET /v1/genesis`).
+
+Ids are 64 hex characters; signers are `did:key` identifiers. Every error has the
+body `{"error": {"code": "...", "message": "..."}}`. The ledger explorer is at
+[/explorer/](/explorer/).
+"""
+
+
+def _package_version() -> str:
+    try:
+        return version("salus")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"
+
+
+def create_app(node: Node, blobs: BlobStore, *, max_body_bytes: int = 4 << 20) -> FastAPI:
+    """The HTTP API of ``node`` and ``blobs``, with the explorer at ``/explorer/``.
+
+    Request bodies over ``max_body_bytes`` (blob uploads: 16 MiB) get 413.
+    """
+    # /docs and /redoc are off: their pages load scripts from a CDN.
+    app = FastAPI(
+        title="Salus node API",
+        version=_package_version(),
+        description=_DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    install_error_handlers(app)
+    app.include_router(chain_router(node))
+    app.include_router(txs_router(node))
+    app.include_router(state_router(node))
+    app.include_router(proofs_router(node))
+    app.include_router(events_router(node))
+    app.include_router(blobs_router(blobs))
+    mount_explorer(app)
+    # Added last = outermost: errors first, then the body limit around the routes.
+    app.add_middleware(BodySizeLimit, limit=max_body_bytes, overrides={"/v1/blobs": MAX_BLOB_BYTES})
+    app.add_middleware(UnhandledErrors)
+    return app
