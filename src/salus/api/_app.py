@@ -15,7 +15,7 @@ from salus.api._routes_events import events_router
 from salus.api._routes_proofs import proofs_router
 from salus.api._routes_state import state_router
 from salus.api._routes_txs import txs_router
-from salus.node.blobs import MAX_BLOB_BYTES, BlobStore
+from salus.node.blobs import BlobStore
 from salus.node.node import Node
 
 __all__ = ["create_app"]
@@ -61,6 +61,8 @@ def create_app(node: Node, blobs: BlobStore, *, max_body_bytes: int = 4 << 20) -
     app.include_router(blobs_router(blobs))
     mount_explorer(app)
     # Added last = outermost: errors first, then the body limit around the routes.
-    app.add_middleware(BodySizeLimit, limit=max_body_bytes, overrides={"/v1/blobs": MAX_BLOB_BYTES})
+    app.add_middleware(
+        BodySizeLimit, limit=max_body_bytes, overrides={"/v1/blobs": blobs.max_bytes}
+    )
     app.add_middleware(UnhandledErrors)
     return app

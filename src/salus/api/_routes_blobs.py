@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from salus.api._errors import ERROR_RESPONSES
 from salus.api._inputs import raw_body
-from salus.node.blobs import MAX_BLOB_BYTES, BlobStore
+from salus.node.blobs import BlobStore
 
 __all__ = ["blobs_router"]
 
@@ -27,7 +27,7 @@ def blobs_router(blobs: BlobStore) -> APIRouter:
     @router.post(
         "/blobs",
         status_code=201,
-        summary=f"Store a blob (up to {MAX_BLOB_BYTES >> 20} MiB)",
+        summary=f"Store a blob (up to {blobs.max_bytes >> 20} MiB)",
         openapi_extra=_RAW_BODY,
     )
     def put_blob(data: Annotated[bytes, Depends(raw_body)]) -> dict[str, Any]:

@@ -36,6 +36,10 @@ def _check_address(address: str) -> str:
 
 
 class BlobStore(Protocol):
+    """Where off-chain documents live, addressed by their SHA-256."""
+
+    max_bytes: int
+
     def put(self, data: bytes) -> str: ...
 
     def get(self, address: str) -> bytes: ...
