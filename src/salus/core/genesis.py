@@ -8,6 +8,7 @@ document, so formatting of the JSON file does not change it.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -177,6 +178,13 @@ class Genesis(_Strict):
         """SHA-256 of the canonical encoding: the ``prev_hash`` of block 1."""
         return sha256(codec.encode(self.model_dump(mode="json")))
 
-    def validator_powers(self) -> dict[bytes, int]:
-        """Validator public key -> voting power."""
+    @functools.cached_property
+    def _validator_powers(self) -> dict[bytes, int]:
         return {v.public_key: v.power for v in self.validators}
+
+    def validator_powers(self) -> dict[bytes, int]:
+        """Validator public key -> voting power (a copy; computed once per document)."""
+        return dict(self._validator_powers)
+
+    def is_validator(self, public_key: bytes) -> bool:
+        return public_key in self._validator_powers

@@ -28,6 +28,7 @@ signer's last nonce under ``sys/nonce/<32-byte public key>``.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +37,7 @@ import cbor2
 
 from salus.core import codec, merkle
 from salus.core.block import BlockHeader, TxResult
-from salus.core.contract import PUBLIC, Context, Contract, ContractState
+from salus.core.contract import PUBLIC, ActionArgs, Context, Contract, ContractState
 from salus.core.genesis import Genesis
 from salus.core.identity import IDENTITY, IdentityContract, roles_from_state
 from salus.core.notary import NotaryContract
@@ -54,6 +55,7 @@ from salus.errors import (
 __all__ = ["Ledger", "PendingBlock", "default_contracts", "nonce_key"]
 
 _NONCE_PREFIX = b"sys/nonce/"
+_PARSED_CACHE = 400_000
 
 
 def nonce_key(signer: bytes) -> bytes:
@@ -121,6 +123,9 @@ class Ledger:
         if IDENTITY not in self.contracts:
             raise ValueError("the identity contract is required")
         self._values = values
+        # Arguments parsed at admission, reused once at execution. Parsing is a pure
+        # function of the transaction, so using the cache or not gives the same result.
+        self._parsed: OrderedDict[bytes, ActionArgs] = OrderedDict()
         self.tree = tree
         self.height = height
         self.last_hash = last_hash
@@ -239,7 +244,9 @@ class Ledger:
                 f"nonce {tx.nonce} is not above the signer's last nonce {last} (replay?)"
             )
         spec = self.contract(tx.contract).spec(tx.action)
-        spec.parse_args(tx.args)
+        self._parsed[stx.id] = spec.parse_args(tx.args)
+        while len(self._parsed) > _PARSED_CACHE:
+            self._parsed.popitem(last=False)
         if PUBLIC not in spec.roles:
             roles, _ = self.roles_of(tx.signer_did)
             _require_role(tx.contract, tx.action, spec.roles, roles, tx.signer_did)
@@ -300,7 +307,9 @@ class Ledger:
         try:
             contract = self.contract(tx.contract)
             spec = contract.spec(tx.action)
-            args = spec.parse_args(tx.args)
+            args = self._parsed.pop(stx.id, None)
+            if type(args) is not spec.args_model:
+                args = spec.parse_args(tx.args)
             identity = ContractState(view, IDENTITY)
             signer_did = tx.signer_did
             ctx = Context(

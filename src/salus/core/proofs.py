@@ -185,7 +185,7 @@ def _verify(data: bytes, genesis: Genesis) -> dict[str, Any]:
             )
 
         step = "signer"
-        if header.proposer not in genesis.validator_powers():
+        if not genesis.is_validator(header.proposer):
             raise UnknownSigner(
                 f"block {header.height} is signed by {did_from_public_key(header.proposer)}, "
                 "which is not a validator in genesis"

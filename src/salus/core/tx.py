@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import cbor2
+
 from salus.core import codec
 from salus.core.crypto import (
     PUBLIC_KEY_SIZE,
@@ -141,7 +143,17 @@ class SignedTransaction:
         The signature is *not* checked here (see :meth:`verify_signature`): decoding
         is cheap and stateless, verification is the expensive step.
         """
-        outer = codec.decode(envelope, max_size=MAX_TX_BYTES, what="transaction")
+        if not isinstance(envelope, bytes | bytearray | memoryview):
+            raise EncodingError("transaction must be bytes")
+        envelope = bytes(envelope)
+        if len(envelope) > MAX_TX_BYTES:
+            raise EncodingError(
+                f"transaction is {len(envelope)} bytes, over the limit of {MAX_TX_BYTES}"
+            )
+        try:
+            outer = cbor2.loads(envelope)
+        except (cbor2.CBORDecodeError, ValueError, TypeError, OverflowError) as exc:
+            raise EncodingError(f"transaction is not valid CBOR: {exc}") from None
         if not isinstance(outer, list) or len(outer) != 2:
             raise EncodingError("transaction must be the array [body, signature]")
         body, signature = outer
@@ -149,20 +161,28 @@ class SignedTransaction:
             raise EncodingError("transaction body and signature must be byte strings")
         if len(signature) != SIGNATURE_SIZE:
             raise EncodingError("signature must be 64 bytes")
-        fields = codec.decode(body, max_size=MAX_TX_BYTES, what="transaction body")
+        # The envelope holds two byte strings only, so re-encoding is the whole
+        # canonical check (minimal lengths, definite lengths, no trailing bytes).
+        if codec.encode([body, signature]) != envelope:
+            raise EncodingError("transaction is not in canonical form (RFC 8949 §4.2)")
+        try:
+            fields = cbor2.loads(body)
+        except (cbor2.CBORDecodeError, ValueError, TypeError, OverflowError) as exc:
+            raise EncodingError(f"transaction body is not valid CBOR: {exc}") from None
         if not isinstance(fields, dict):
             raise EncodingError("transaction body must be a map")
-        missing = _BODY_KEYS - fields.keys()
-        extra = fields.keys() - _BODY_KEYS
-        if missing:
-            raise EncodingError(f"transaction body is missing {', '.join(sorted(missing))}")
-        if extra:
+        if fields.keys() != _BODY_KEYS:
+            missing = _BODY_KEYS - fields.keys()
+            extra = fields.keys() - _BODY_KEYS
+            if missing:
+                raise EncodingError(f"transaction body is missing {', '.join(sorted(missing))}")
             raise EncodingError(f"transaction body has unknown fields {', '.join(sorted(extra))}")
-        if fields["v"] != TX_VERSION:
+        if fields["v"] != TX_VERSION or isinstance(fields["v"], bool):
             raise EncodingError(f"unsupported transaction version {fields['v']!r}")
         if not isinstance(fields["args"], dict):
             raise EncodingError("args must be a map")
-        codec.check_value(fields["args"], what="args")  # no byte strings inside args
+        # Transaction() checks every field's type and range, args included (no floats,
+        # no byte strings, 64-bit integers); then the body must be canonical.
         tx = Transaction(
             chain_id=fields["chain_id"],
             signer=fields["signer"],
@@ -171,7 +191,11 @@ class SignedTransaction:
             action=fields["action"],
             args=fields["args"],
         )
-        return cls(tx=tx, body=body, signature=signature, envelope=bytes(envelope), id=sha256(body))
+        if codec.encode(fields) != body:
+            raise EncodingError(
+                "transaction body is not in canonical form (RFC 8949 §4.2) or has trailing bytes"
+            )
+        return cls(tx=tx, body=body, signature=signature, envelope=envelope, id=sha256(body))
 
     def verify_signature(self) -> None:
         """Raise :class:`~salus.errors.BadSignature` unless the signer signed this body."""

@@ -8,6 +8,7 @@ mempool never holds a signer's transactions out of order.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 
 from salus.core.tx import SignedTransaction
@@ -25,6 +26,7 @@ class Mempool:
     def __init__(self, capacity: int = 200_000) -> None:
         self.capacity = capacity
         self._txs: OrderedDict[bytes, SignedTransaction] = OrderedDict()
+        self._arrived: dict[bytes, float] = {}
         self._pending_nonce: dict[bytes, int] = {}
         self._bytes = 0
         self.lock = threading.Lock()
@@ -48,10 +50,18 @@ class Mempool:
         if len(self._txs) >= self.capacity:
             raise MempoolFull(f"the mempool is full ({self.capacity} transactions); retry later")
         self._txs[stx.id] = stx
+        self._arrived[stx.id] = time.monotonic()
         self._bytes += len(stx.envelope)
         signer = stx.tx.signer
         if stx.tx.nonce > self._pending_nonce.get(signer, 0):
             self._pending_nonce[signer] = stx.tx.nonce
+
+    def oldest_wait_s(self) -> float:
+        """How long the oldest waiting transaction has waited, in seconds (0 if none)."""
+        with self.lock:
+            if not self._txs:
+                return 0.0
+            return time.monotonic() - self._arrived[next(iter(self._txs))]
 
     def peek(self, max_txs: int, max_bytes: int) -> list[SignedTransaction]:
         """The oldest transactions that fit in one block (at least one if any)."""
@@ -71,6 +81,7 @@ class Mempool:
             for stx in txs:
                 if self._txs.pop(stx.id, None) is not None:
                     self._bytes -= len(stx.envelope)
+                    del self._arrived[stx.id]
                 signer = stx.tx.signer
                 if self._pending_nonce.get(signer) == stx.tx.nonce:
                     # The signer's newest pending nonce is now committed.

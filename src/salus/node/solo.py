@@ -42,7 +42,6 @@ class SoloEngine:
         self.poll_s = poll_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._waiting_since: float | None = None
         self.last_error: str | None = None
 
     def start(self) -> None:
@@ -59,20 +58,20 @@ class SoloEngine:
             self._thread = None
 
     def step(self) -> bool:
-        """Produce a block now if one is due; returns whether one was produced."""
-        waiting = len(self.node.mempool)
+        """Produce a block now if one is due; returns whether one was produced.
+
+        Due means a full block is waiting, or the oldest waiting transaction has
+        waited ``block_interval_ms``. Under load the second holds right after each
+        block, so blocks follow each other with no idle gap.
+        """
+        mempool = self.node.mempool
+        waiting = len(mempool)
         if not waiting:
-            self._waiting_since = None
             return False
-        now = time.monotonic()
-        if self._waiting_since is None:
-            self._waiting_since = now
-        due = (now - self._waiting_since) * 1000 >= self.block_interval_ms
-        if waiting < self.node.config.max_block_txs and not due:
+        full = waiting >= self.node.config.max_block_txs
+        if not full and mempool.oldest_wait_s() * 1000 < self.block_interval_ms:
             return False
-        header = self.node.produce_block(self.clock_ms())
-        self._waiting_since = time.monotonic() if len(self.node.mempool) else None
-        return header is not None
+        return self.node.produce_block(self.clock_ms()) is not None
 
     def _run(self) -> None:
         while not self._stop.is_set():
