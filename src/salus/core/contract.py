@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from salus.core import codec
 from salus.core.block import Event
+from salus.core.genesis import describe_validation_error
 from salus.errors import ContractError, EncodingError, InvalidArguments, UnknownAction
 
 __all__ = [
@@ -210,10 +211,7 @@ class ActionSpec:
         try:
             return self.args_model.model_validate(raw)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"args.{'.'.join(str(part) for part in err['loc']) or '(root)'}: {err['msg']}"
-                for err in exc.errors()
-            )
+            problems = describe_validation_error(exc, "args")
             raise InvalidArguments(f"invalid arguments for {self.name}: {problems}") from None
 
 

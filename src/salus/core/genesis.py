@@ -25,8 +25,12 @@ __all__ = [
     "OrganisationSpec",
     "Threshold",
     "ValidatorSpec",
+    "check_did",
+    "check_key_list",
     "check_org_id",
     "check_role",
+    "check_role_list",
+    "describe_validation_error",
 ]
 
 _ORG_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
@@ -57,6 +61,30 @@ def check_did(value: str) -> str:
     return value
 
 
+def check_key_list(keys: list[str]) -> list[str]:
+    """Validator for a list of did:keys: each valid, none twice."""
+    for key in keys:
+        check_did(key)
+    if len(set(keys)) != len(keys):
+        raise ValueError("the same key is listed twice")
+    return keys
+
+
+def check_role_list(roles: list[str]) -> list[str]:
+    """Validator for a list of grantable roles; returns them sorted, without repeats."""
+    for role in roles:
+        check_role(role)
+    return sorted(set(roles))
+
+
+def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
+    """One line naming every invalid field, e.g. ``args.digest: String should ...``."""
+    return "; ".join(
+        f"{'.'.join([prefix, *(str(p) for p in err['loc'])]).strip('.') or '(root)'}: {err['msg']}"
+        for err in exc.errors()
+    )
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
@@ -85,22 +113,8 @@ class OrganisationSpec(_Strict):
     roles: list[str] = Field(default_factory=list)
 
     _id = field_validator("id")(check_org_id)
-
-    @field_validator("keys")
-    @classmethod
-    def _keys(cls, keys: list[str]) -> list[str]:
-        for key in keys:
-            check_did(key)
-        if len(set(keys)) != len(keys):
-            raise ValueError("an organisation lists the same key twice")
-        return keys
-
-    @field_validator("roles")
-    @classmethod
-    def _roles(cls, roles: list[str]) -> list[str]:
-        for role in roles:
-            check_role(role)
-        return sorted(set(roles))
+    _keys = field_validator("keys")(check_key_list)
+    _roles = field_validator("roles")(check_role_list)
 
 
 class ConsortiumSpec(_Strict):
@@ -154,11 +168,7 @@ class Genesis(_Strict):
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}"
-                for err in exc.errors()
-            )
-            raise GenesisError(f"invalid genesis: {problems}") from None
+            raise GenesisError(f"invalid genesis: {describe_validation_error(exc)}") from None
         except EncodingError as exc:
             raise GenesisError(f"invalid genesis: {exc.reason}") from None
 

@@ -41,7 +41,15 @@ from salus.core.contract import (
     ContractState,
     action,
 )
-from salus.core.genesis import ConsortiumSpec, check_did, check_org_id, check_role
+from salus.core.genesis import (
+    ConsortiumSpec,
+    check_did,
+    check_key_list,
+    check_org_id,
+    check_role,
+    check_role_list,
+    describe_validation_error,
+)
 from salus.errors import ContractError, InvalidArguments
 
 __all__ = ["IDENTITY", "IdentityContract", "roles_from_state"]
@@ -60,22 +68,8 @@ class AddOrgParams(ActionArgs):
     roles: list[str] = Field(default_factory=list, max_length=32)
 
     _org = field_validator("org")(check_org_id)
-
-    @field_validator("keys")
-    @classmethod
-    def _keys(cls, keys: list[str]) -> list[str]:
-        for key in keys:
-            check_did(key)
-        if len(set(keys)) != len(keys):
-            raise ValueError("the same key is listed twice")
-        return keys
-
-    @field_validator("roles")
-    @classmethod
-    def _roles(cls, roles: list[str]) -> list[str]:
-        for role in roles:
-            check_role(role)
-        return sorted(set(roles))
+    _keys = field_validator("keys")(check_key_list)
+    _roles = field_validator("roles")(check_role_list)
 
 
 class RemoveOrgParams(ActionArgs):
@@ -176,10 +170,7 @@ class IdentityContract(Contract):
         try:
             params = _PARAMS[args.kind].model_validate(args.params)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"params.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-                for err in exc.errors()
-            )
+            problems = describe_validation_error(exc, "params")
             raise InvalidArguments(f"invalid {args.kind} proposal: {problems}") from None
         _check_applicable(ctx.state, args.kind, params)
         config = ctx.state.get("config")
