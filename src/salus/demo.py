@@ -12,7 +12,9 @@ members would — every change is a transaction signed locally with a member's k
    the node refuses it at admission and says why;
 4. ``red-cross`` approves the proposal that already executed: the transaction is
    included in a block but rejected by the contract, with the reason on-chain;
-5. a synthetic document goes into the off-chain blob store.
+5. a synthetic document goes into the off-chain blob store, and ``red-cross``
+   anchors its SHA-256 with the notary contract, tying the off-chain document to
+   a block time anyone can prove.
 
 What was done is written to ``HOME/demo.json`` so seeding happens once per home.
 Demo keys are encrypted with the passphrase :data:`DEMO_PASSPHRASE`; they exist to
@@ -86,6 +88,7 @@ class DemoSeed:
     rejected_reason: str
     rejected_height: int
     blob_address: str
+    anchor_tx: str = ""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -140,10 +143,17 @@ class _Seeder:
         self.log = log
 
     def run(
-        self, step: str, signer: Signer, action: str, args: dict[str, Any], *, expect: str
+        self,
+        step: str,
+        signer: Signer,
+        action: str,
+        args: dict[str, Any],
+        *,
+        expect: str,
+        contract: str = "identity",
     ) -> dict[str, Any]:
-        """Send one identity transaction and wait until it is final, as ``expect``."""
-        submitted = self.client.send(signer, "identity", action, args)
+        """Send one transaction and wait until it is final, as ``expect``."""
+        submitted = self.client.send(signer, contract, action, args)
         status = self.client.wait_for(submitted["id"], timeout=self.timeout)
         if status["status"] != expect:
             raise SalusError(
@@ -252,6 +262,14 @@ def seed_demo(
 
     blob = client.put_blob(DEMO_DOCUMENT)
     log(f"  stored a document off-chain: blob {blob}")
+    anchored = seeder.run(
+        "red-cross anchors the document's hash",
+        red_cross,
+        "anchor",
+        {"digest": blob, "note": "situation report, stored off-chain"},
+        expect="committed",
+        contract="notary",
+    )
 
     seed = DemoSeed(
         add_org_proposal=add_org,
@@ -266,6 +284,7 @@ def seed_demo(
         rejected_reason=str(rejected.get("reason", "")),
         rejected_height=int(rejected["height"]),
         blob_address=blob,
+        anchor_tx=anchored["id"],
     )
     _write_marker(home / SEED_MARKER, seed)
     return seed
@@ -326,6 +345,7 @@ def demo_guide(home: Path, url: str, seed: DemoSeed) -> str:
         f"  - included in block {seed.rejected_height} but rejected, tx {seed.rejected_tx}:",
         f"      {seed.rejected_reason}",
         f"  - off-chain document: {url}/v1/blobs/{seed.blob_address}",
+        f"      its hash anchored on-chain by red-cross (notary), tx {seed.anchor_tx}",
         "",
         f'Demo keys are in {home / "keys"}, encrypted with the passphrase "{DEMO_PASSPHRASE}".',
         "That passphrase is for this demo only: never protect a real key with it.",
@@ -338,9 +358,12 @@ def demo_guide(home: Path, url: str, seed: DemoSeed) -> str:
         f"  salus query {node} events --contract identity --limit 5",
         f"  SALUS_PASSPHRASE={DEMO_PASSPHRASE} salus tx send {node} --key {red_cross_key} "
         f"--contract identity --action propose --args {q(grant_args)} --wait",
-        "  # then approve that proposal (its number is in the 'proposed' event above):",
+        f"  # then approve it: it is proposal {seed.grant_proposal + 1} unless someone "
+        "proposed meanwhile (see the 'proposed' event it printed)",
         f"  SALUS_PASSPHRASE={DEMO_PASSPHRASE} salus tx send {node} --key {hospital_key} "
-        "--contract identity --action approve --args '{\"proposal\": N}' --wait",
+        f"--contract identity --action approve --args "
+        f"{q(json.dumps({'proposal': seed.grant_proposal + 1}))} --wait",
+        f"  salus query {node} state notary anchor/{seed.blob_address}",
         f"  salus proof {node} state identity org/{NEW_ORGANISATION} -o proof.cbor",
         f"  salus proof {node} tx {seed.add_org_approve_tx} -o tx-proof.cbor",
         "",

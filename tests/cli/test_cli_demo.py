@@ -45,7 +45,7 @@ def test_seeding_through_the_api_happens_once(tmp_path: Path) -> None:
         lines: list[str] = []
         seed, seeded = demo.ensure_seeded(client, home, log=lines.append)
         assert seeded
-        assert len(lines) == 8
+        assert len(lines) == 9
 
         org = client.state("identity", f"org/{demo.NEW_ORGANISATION}")["value"]
         assert org["status"] == "active"
@@ -66,6 +66,8 @@ def test_seeding_through_the_api_happens_once(tmp_path: Path) -> None:
         assert "is executed, not open" in rejected["reason"]
 
         assert client.get_blob(seed.blob_address) == demo.DEMO_DOCUMENT
+        anchor = client.state("notary", f"anchor/{seed.blob_address}")["value"]
+        assert anchor["by"] == client.tx(seed.anchor_tx)["tx"]["signer"]
         height = client.status()["height"]
 
         again, seeded_again = demo.ensure_seeded(client, home)
