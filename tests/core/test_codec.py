@@ -85,3 +85,10 @@ def test_deep_nesting_is_rejected() -> None:
         value = [value]
     with pytest.raises(EncodingError, match="nested deeper"):
         codec.check_value(value, what="args")
+
+
+@given(values)
+def test_ordered_encoding_matches_canonical_after_ordering(value: Any) -> None:
+    from salus.core.block import _ordered
+
+    assert codec.encode_ordered(_ordered(value)) == codec.encode(value)

@@ -112,6 +112,15 @@ class BlockHeader:
         }
 
 
+def _ordered(value: Any) -> Any:
+    """Recursively put every map of a plain value in canonical key order."""
+    if isinstance(value, dict):
+        return codec.canonical_order({k: _ordered(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_ordered(v) for v in value]
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """Something an action reports happened, indexed by contract, type and subject."""
@@ -122,11 +131,12 @@ class Event:
     attrs: dict[str, Any] = field(default_factory=dict)
 
     def to_data(self) -> dict[str, Any]:
+        # Keys in canonical order (length first), so results encode without sorting.
         return {
-            "contract": self.contract,
             "type": self.type,
+            "attrs": _ordered(self.attrs),
             "subject": self.subject,
-            "attrs": self.attrs,
+            "contract": self.contract,
         }
 
     @classmethod
@@ -147,17 +157,18 @@ class TxResult:
     events: tuple[Event, ...]
 
     def to_data(self) -> dict[str, Any]:
+        # Keys in canonical order (length first, then bytewise).
         return {
-            "tx_id": self.tx_id,
             "ok": self.ok,
             "code": self.code,
-            "reason": self.reason,
+            "tx_id": self.tx_id,
             "events": [event.to_data() for event in self.events],
+            "reason": self.reason,
         }
 
     def encode(self) -> bytes:
         """Canonical encoding: the leaf of the block's results tree."""
-        return codec.encode(self.to_data())
+        return codec.encode_ordered(self.to_data())
 
     @classmethod
     def decode(cls, raw: bytes) -> TxResult:

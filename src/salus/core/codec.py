@@ -29,9 +29,11 @@ __all__ = [
     "INT_MAX",
     "INT_MIN",
     "Value",
+    "canonical_order",
     "check_value",
     "decode",
     "encode",
+    "encode_ordered",
 ]
 
 INT_MIN = -(2**63)
@@ -50,6 +52,30 @@ def encode(value: Any) -> bytes:
     """
     try:
         return cbor2.dumps(value, canonical=True)
+    except (cbor2.CBOREncodeError, TypeError, ValueError) as exc:
+        raise EncodingError(f"value cannot be encoded: {exc}") from exc
+
+
+def canonical_order(mapping: dict[str, Any]) -> dict[str, Any]:
+    """``mapping`` with its keys in canonical order (length first, then bytewise).
+
+    Only the top level is reordered; see :func:`encode_ordered`.
+    """
+    if len(mapping) < 2:
+        return mapping
+    return {k: mapping[k] for k in sorted(mapping, key=lambda k: (len(k.encode()), k.encode()))}
+
+
+def encode_ordered(value: Any) -> bytes:
+    """Canonical encoding of a value whose maps are *already* in canonical key order.
+
+    cbor2 keeps a map's insertion order when not asked to sort, and sorting is most
+    of the cost of canonical encoding; hot paths that build their own maps in the
+    right order (transaction results) use this. Precondition violations cannot go
+    unnoticed: every decoder re-encodes canonically and rejects a mismatch.
+    """
+    try:
+        return cbor2.dumps(value)
     except (cbor2.CBOREncodeError, TypeError, ValueError) as exc:
         raise EncodingError(f"value cannot be encoded: {exc}") from exc
 

@@ -191,7 +191,8 @@ class Node:
         if isinstance(checked, SubmitResult):
             return checked
         stx = checked
-        self._admission_open.wait()
+        if not self._admission_open.is_set():  # cheap check first: wait() takes a lock
+            self._admission_open.wait()
         try:
             with self.mempool.lock:
                 if stx.id in self.mempool:
