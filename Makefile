@@ -6,10 +6,15 @@
 
 PYTHON ?= python3
 VENV   := .venv
+# CometBFT for the multi-organisation engine: the newest v0.38 patch, built from the
+# Go module proxy into .tools/bin (see docs/cometbft.md). SALUS_COMETBFT may name a
+# binary instead; without either, the CometBFT tests skip with a loud message.
+COMETBFT_VERSION := v0.38.26
+TOOLS  := $(CURDIR)/.tools
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest bench install browser clean
+.PHONY: demo test lint typecheck pytest bench install browser cometbft clean
 
 install: $(STAMP)
 
@@ -28,6 +33,20 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
+cometbft:
+	@if [ -n "$$SALUS_COMETBFT" ]; then echo "using CometBFT at $$SALUS_COMETBFT"; \
+	elif [ -x $(TOOLS)/bin/cometbft ] && [ "$$($(TOOLS)/bin/cometbft version)" = "$(COMETBFT_VERSION:v%=%)" ]; then :; \
+	elif command -v go >/dev/null 2>&1; then \
+	  echo "building CometBFT $(COMETBFT_VERSION) into .tools/bin (go install)"; \
+	  GOBIN=$(TOOLS)/bin go install github.com/cometbft/cometbft/cmd/cometbft@$(COMETBFT_VERSION); \
+	else \
+	  echo "*****************************************************************"; \
+	  echo "* Go is not installed, so CometBFT $(COMETBFT_VERSION) cannot be built:"; \
+	  echo "* the multi-node tests will be SKIPPED. Install Go and rerun, or set"; \
+	  echo "* SALUS_COMETBFT=/path/to/cometbft ($(COMETBFT_VERSION))."; \
+	  echo "*****************************************************************"; \
+	fi
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -35,7 +54,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) browser
+pytest: $(STAMP) browser cometbft
 	$(BIN)/pytest
 
 test: lint typecheck pytest
@@ -44,4 +63,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/core.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache .hypothesis

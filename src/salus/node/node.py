@@ -32,7 +32,7 @@ from salus.core.block import BlockHeader, TxResult
 from salus.core.contract import Contract, state_key
 from salus.core.crypto import Signer, did_from_public_key
 from salus.core.genesis import Genesis
-from salus.core.ledger import Ledger, nonce_key
+from salus.core.ledger import Ledger, PendingBlock, nonce_key
 from salus.core.proofs import make_state_bundle, make_tx_bundle
 from salus.core.tx import SignedTransaction
 from salus.errors import (
@@ -228,21 +228,8 @@ class Node:
         )
         signature = self.validator.sign(pending.header.signing_bytes())
         executed = time.perf_counter()
-        # Pause admission while the block is written: SQLite releases the GIL around
-        # every row it steps, and with admission threads competing for the GIL each
-        # release costs a hand-off; writing a block this way took ~5x longer.
-        self._admission_open.clear()
-        try:
-            self.store.commit_block(pending, signature)
-        finally:
-            self._admission_open.set()
+        self.commit_block(pending, signature)
         stored = time.perf_counter()
-        with self.commit_lock:
-            self.ledger.commit(pending)
-            self._last = StoredBlock(pending.header, signature)
-        self.mempool.remove(txs)
-        with self.block_committed:
-            self.block_committed.notify_all()
         log.debug(
             "block %d: %d txs, executed in %.0f ms, stored in %.0f ms, %d waiting",
             pending.header.height,
@@ -252,6 +239,28 @@ class Node:
             len(self.mempool),
         )
         return pending.header
+
+    def commit_block(self, pending: PendingBlock, signature: bytes) -> None:
+        """Persist an executed block, then make it the committed state.
+
+        The solo engine calls this after signing its own block; the CometBFT
+        adapter calls it from ABCI Commit with an empty signature (there the
+        authority is the validators' commit, kept by CometBFT).
+        """
+        # Pause admission while the block is written: SQLite releases the GIL around
+        # every row it steps, and with admission threads competing for the GIL each
+        # release costs a hand-off; writing a block this way took ~5x longer.
+        self._admission_open.clear()
+        try:
+            self.store.commit_block(pending, signature)
+        finally:
+            self._admission_open.set()
+        with self.commit_lock:
+            self.ledger.commit(pending)
+            self._last = StoredBlock(pending.header, signature)
+        self.mempool.remove(list(pending.txs))
+        with self.block_committed:
+            self.block_committed.notify_all()
 
     # -- reads -----------------------------------------------------------------
 

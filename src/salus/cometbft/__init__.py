@@ -1,0 +1,1 @@
+"""Running Salus on CometBFT: locating the binary, the ABCI adapter's processes, testnets."""
