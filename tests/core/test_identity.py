@@ -173,3 +173,25 @@ def test_cancel_and_expiry() -> None:
         c.block()
     expired = c.run(HOSPITAL, "identity", "approve", {"proposal": 2})
     assert not expired.ok and "expired" in expired.reason
+
+
+def test_validator_set_changes_by_governance() -> None:
+    c = chain()
+    genesis_validator = key(9).did
+    assert c.ledger.read("identity", "validators") == {genesis_validator: 10}
+    newcomer = key(20).did
+    propose(c, WHO, "add_validator", did=newcomer, power=5, name="red-cross-node")
+    approved = c.run(RED_CROSS, "identity", "approve", {"proposal": 1})
+    assert [e.type for e in approved.events] == ["approved", "validator_added", "executed"]
+    assert c.ledger.read("identity", "validators") == {genesis_validator: 10, newcomer: 5}
+
+    duplicate = propose(c, WHO, "add_validator", did=newcomer, power=1)
+    assert not duplicate.ok and "already a validator" in duplicate.reason
+
+    propose(c, WHO, "remove_validator", did=genesis_validator)
+    assert c.run(HOSPITAL, "identity", "approve", {"proposal": 2}).ok
+    assert c.ledger.read("identity", "validators") == {newcomer: 5}
+    last = propose(c, WHO, "remove_validator", did=newcomer)
+    assert not last.ok and "last validator" in last.reason
+    unknown = propose(c, WHO, "remove_validator", did=key(33).did)
+    assert not unknown.ok and "is not a validator" in unknown.reason

@@ -11,6 +11,10 @@ State layout (namespace ``identity``):
 ``config``             {"threshold": {"num", "den"}, "proposal_ttl_blocks",
                         "next_proposal"}
 ``proposal/<n>``       a governance proposal and its approvals
+``validators``         {did: voting power}: the consensus validator set, from
+                        genesis, changed by ``add_validator`` /
+                        ``remove_validator`` proposals (the CometBFT engine
+                        turns changes into validator updates)
 =====================  ====================================================
 
 Theory of operation: every change to the consortium is a *proposal* by a member
@@ -57,7 +61,14 @@ __all__ = ["IDENTITY", "IdentityContract", "roles_from_state"]
 IDENTITY = "identity"
 
 ProposalKind = Literal[
-    "add_org", "remove_org", "grant_role", "revoke_role", "rotate_key", "set_threshold"
+    "add_org",
+    "remove_org",
+    "grant_role",
+    "revoke_role",
+    "rotate_key",
+    "set_threshold",
+    "add_validator",
+    "remove_validator",
 ]
 
 
@@ -108,6 +119,20 @@ class ThresholdParams(ActionArgs):
     den: int = Field(ge=1)
 
 
+class AddValidatorParams(ActionArgs):
+    did: str = Field(description="the validator's Ed25519 consensus key as a did:key")
+    power: int = Field(ge=1, le=1_000_000)
+    name: str = Field(default="", max_length=100)
+
+    _did = field_validator("did")(check_did)
+
+
+class RemoveValidatorParams(ActionArgs):
+    did: str
+
+    _did = field_validator("did")(check_did)
+
+
 _PARAMS: dict[str, type[ActionArgs]] = {
     "add_org": AddOrgParams,
     "remove_org": RemoveOrgParams,
@@ -115,6 +140,8 @@ _PARAMS: dict[str, type[ActionArgs]] = {
     "revoke_role": RoleParams,
     "rotate_key": RotateKeyParams,
     "set_threshold": ThresholdParams,
+    "add_validator": AddValidatorParams,
+    "remove_validator": RemoveValidatorParams,
 }
 
 
@@ -151,7 +178,8 @@ class IdentityContract(Contract):
     name = IDENTITY
 
     def init_genesis(self, state: ContractState, config: Any) -> None:
-        spec = ConsortiumSpec.model_validate(config)
+        spec = ConsortiumSpec.model_validate(config["consortium"])
+        state.put("validators", dict(sorted(config["validators"].items())))
         for org in spec.organisations:
             _write_org(state, org.id, org.name, org.keys, org.roles, height=0)
         state.put("members", sorted(org.id for org in spec.organisations))
@@ -310,6 +338,14 @@ def _check_applicable(state: ContractState, kind: str, params: Any) -> None:
             raise ContractError(f"organisation {params.org!r} would be left without a key")
     elif kind == "set_threshold" and params.num > params.den:
         raise ContractError("threshold num must not exceed den")
+    elif kind == "add_validator" and params.did in state.get("validators"):
+        raise ContractError(f"{params.did} is already a validator")
+    elif kind == "remove_validator":
+        validators = state.get("validators")
+        if params.did not in validators:
+            raise ContractError(f"{params.did} is not a validator")
+        if len(validators) <= 1:
+            raise ContractError("the last validator cannot be removed")
 
 
 def _apply(ctx: Context, kind: str, params: Any) -> None:
@@ -352,6 +388,15 @@ def _apply(ctx: Context, kind: str, params: Any) -> None:
         ctx.emit(
             "keys_rotated", subject=f"org/{params.org}", added=params.add, removed=params.remove
         )
+    elif kind in ("add_validator", "remove_validator"):
+        validators = state.get("validators")
+        if kind == "add_validator":
+            validators[params.did] = params.power
+            ctx.emit("validator_added", subject=params.did, power=params.power, name=params.name)
+        else:
+            del validators[params.did]
+            ctx.emit("validator_removed", subject=params.did)
+        state.put("validators", dict(sorted(validators.items())))
     elif kind == "set_threshold":
         config = state.get("config")
         config["threshold"] = {"num": params.num, "den": params.den}

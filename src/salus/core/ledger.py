@@ -141,7 +141,10 @@ class Ledger:
         for contract in installed:
             config: Any
             if contract.name == IDENTITY:
-                config = genesis.consortium.model_dump()
+                config = {
+                    "consortium": genesis.consortium.model_dump(),
+                    "validators": {v.did: v.power for v in genesis.validators},
+                }
             else:
                 config = genesis.app.get(contract.name)
             contract.init_genesis(ContractState(overlay, contract.name), config)
