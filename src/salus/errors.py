@@ -4,6 +4,7 @@ Hierarchy::
 
     SalusError
     ├── EncodingError            bytes are malformed, non-canonical or too large
+    │   └── FrameError           an ABCI socket frame is malformed or too large
     ├── InvalidTransaction       a transaction fails admission or execution checks
     │   ├── BadSignature         the Ed25519 signature does not verify
     │   ├── WrongChain           the transaction names another chain id
@@ -33,6 +34,7 @@ __all__ = [
     "BadSignature",
     "ContractError",
     "EncodingError",
+    "FrameError",
     "GenesisError",
     "InvalidArguments",
     "InvalidTransaction",
@@ -67,6 +69,12 @@ class EncodingError(SalusError):
     """Raised when bytes are not the one canonical encoding of a value, or too large."""
 
     code = "encoding"
+
+
+class FrameError(EncodingError):
+    """Raised when an ABCI frame's length prefix is malformed or over the size limit."""
+
+    code = "abci_frame"
 
 
 class InvalidTransaction(SalusError):
