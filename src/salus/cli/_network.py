@@ -139,7 +139,16 @@ def init(
     epilog=example(
         "SALUS_PASSPHRASE=... salus node --home ./consortium --port 8080",
         "salus node --home ./consortium --passphrase-file pass.txt --host 0.0.0.0",
+        "salus node --engine cometbft --home .salus/testnet/nodes/red-cross --port 8082",
     )
+)
+@click.option(
+    "--engine",
+    default="solo",
+    show_default=True,
+    type=click.Choice(["solo", "cometbft"]),
+    help="solo: this process produces every block; cometbft: run with a CometBFT "
+    "process, one validator of a multi-organisation network (see docs/cometbft.md).",
 )
 @click.option(
     "--home",
@@ -169,22 +178,101 @@ def init(
     help="Log level of the node and its HTTP server ('info' logs every request, "
     "'debug' also each block's timings).",
 )
+@click.option(
+    "--cometbft",
+    "cometbft_binary",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="[cometbft] The CometBFT binary (default: SALUS_COMETBFT, .tools/bin, PATH).",
+)
+@click.option(
+    "--p2p-port",
+    type=click.IntRange(1, 65535),
+    help="[cometbft] Creating HOME/cometbft: the p2p port other validators dial [26656].",
+)
+@click.option(
+    "--rpc-port",
+    type=click.IntRange(1, 65535),
+    help="[cometbft] Creating HOME/cometbft: CometBFT's RPC port on 127.0.0.1 [26657].",
+)
+@click.option(
+    "--abci-port",
+    type=click.IntRange(1, 65535),
+    help="[cometbft] Creating HOME/cometbft: the ABCI port on 127.0.0.1 [26658].",
+)
+@click.option(
+    "--p2p-address",
+    metavar="HOST",
+    help="[cometbft] Creating HOME/cometbft: the host name or IP other organisations "
+    "dial (p2p then listens on every interface).",
+)
+@click.option(
+    "--peer",
+    "peers",
+    multiple=True,
+    metavar="ID@HOST:PORT",
+    help="[cometbft] Another validator to keep connected to (repeat; replaces the list).",
+)
+@click.option(
+    "--prepare",
+    is_flag=True,
+    help="[cometbft] Write HOME/cometbft, print this node's peer address and exit.",
+)
 @passphrase_option
 def node(
+    engine: str,
     home: Path,
     host: str,
     port: int,
     block_interval_ms: int,
     log_level: str,
+    cometbft_binary: Path | None,
+    p2p_port: int | None,
+    rpc_port: int | None,
+    abci_port: int | None,
+    p2p_address: str | None,
+    peers: tuple[str, ...],
+    prepare: bool,
     passphrase_file: Path | None,
 ) -> None:
     """Run a node: produce blocks with the home's validator key and serve the HTTP API.
 
     Stops cleanly on Ctrl+C or SIGTERM: no new requests, the current block
-    finishes, the database is closed.
+    finishes, the database is closed. With --engine cometbft the node runs with a
+    CometBFT process instead (HOME/cometbft, created on first use from the home's
+    genesis and validator key) and stops CometBFT first.
     """
     logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("salus").setLevel(log_level.upper())
+    cometbft_only = {
+        "--cometbft": cometbft_binary,
+        "--p2p-port": p2p_port,
+        "--rpc-port": rpc_port,
+        "--abci-port": abci_port,
+        "--p2p-address": p2p_address,
+        "--peer": peers or None,
+        "--prepare": prepare or None,
+    }
+    if engine == "cometbft":
+        from salus.cli._testnet import run_cometbft_node
+
+        run_cometbft_node(
+            home,
+            host=host,
+            port=port,
+            log_level=log_level,
+            binary=cometbft_binary,
+            p2p_port=p2p_port,
+            rpc_port=rpc_port,
+            abci_port=abci_port,
+            p2p_address=p2p_address,
+            peers=list(peers),
+            prepare=prepare,
+            passphrase_file=passphrase_file,
+        )
+        return
+    misplaced = [name for name, value in cometbft_only.items() if value is not None]
+    if misplaced:
+        raise click.UsageError(f"{', '.join(misplaced)} only apply with --engine cometbft")
     layout = NodeHome(home)
     genesis = layout.load_genesis()
     passphrase = get_passphrase(passphrase_file, what=str(layout.validator_key_path))

@@ -8,6 +8,7 @@ from salus.cli._common import SalusGroup, example
 from salus.cli._keys import keys
 from salus.cli._network import demo, init, node
 from salus.cli._query import proof, query
+from salus.cli._testnet import testnet
 from salus.cli._tx import tx
 from salus.cli._verify import verify
 
@@ -31,7 +32,7 @@ def cli() -> None:
     """
 
 
-for command in (init, node, demo, keys, tx, query, proof, verify):
+for command in (init, node, demo, keys, tx, query, proof, verify, testnet):
     cli.add_command(command)
 
 

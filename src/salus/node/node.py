@@ -13,6 +13,15 @@ after it, the block is on disk and restart resumes from it.
 Status of a transaction id: ``pending`` (in the mempool), ``committed`` (in a block,
 applied), ``rejected`` (refused at admission, or included but refused by its
 contract, with the reason), or unknown.
+
+Under CometBFT the node proposes nothing itself: it is built with ``validator=None``
+and a ``forward`` function. Admission then runs the same stateless checks and a
+stateful check against committed state (which refuses replays of committed nonces
+with the same reason as the solo engine), and hands the transactions to CometBFT's
+mempool; CheckTx there is the authority on pending nonces. Forwarded ids read
+``pending`` until a block that CometBFT decided on commits them through
+:meth:`Node.commit_block`. Proofs are then served by a ``proof_source`` that pairs
+the stored block with the validators' commit.
 """
 
 from __future__ import annotations
@@ -22,10 +31,10 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from salus.core import merkle
 from salus.core.block import BlockHeader, TxResult
@@ -44,9 +53,17 @@ from salus.errors import (
 from salus.node.mempool import Mempool, MempoolFull
 from salus.node.storage import SqliteStore, StoredBlock
 
-__all__ = ["Node", "NodeConfig", "SubmitResult", "decode_hex_id"]
+__all__ = [
+    "Node",
+    "NodeConfig",
+    "ProofSource",
+    "SubmitResult",
+    "TxForwarder",
+    "decode_hex_id",
+]
 
 _REJECTED_MEMORY = 100_000
+_FORWARDED_MEMORY = 200_000
 _VERIFY_CHUNK = 128
 
 log = logging.getLogger("salus.node")
@@ -75,6 +92,23 @@ class SubmitResult:
         if self.status == "rejected":
             out.update(code=self.code, reason=self.reason)
         return out
+
+
+TxForwarder = Callable[[Sequence[SignedTransaction]], list[SubmitResult]]
+"""Hands checked transactions to an external engine's mempool (CometBFT), in order;
+one result per transaction: ``pending`` when accepted, else ``rejected`` with why."""
+
+
+class ProofSource(Protocol):
+    """Builds proof bundles where the authority is not the node's own signature."""
+
+    def tx_proof(self, node: Node, tx_id: bytes) -> bytes:
+        """Inclusion bundle of a committed transaction; :class:`NotFound` otherwise."""
+        ...
+
+    def state_proof(self, node: Node, raw_key: bytes) -> bytes:
+        """Membership or non-membership bundle of a raw state key at the tip."""
+        ...
 
 
 @dataclass
@@ -115,6 +149,8 @@ class Node:
         *,
         contracts: Iterable[Contract] | None = None,
         config: NodeConfig | None = None,
+        forward: TxForwarder | None = None,
+        proof_source: ProofSource | None = None,
     ) -> None:
         self.genesis = genesis
         self.store = store
@@ -149,11 +185,20 @@ class Node:
         self._admission_open = threading.Event()
         self._admission_open.set()
         self._verifiers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="salus-verify")
+        self.forward = forward
+        self.proof_source = proof_source
+        # Ids handed to the external engine and not yet seen in a block, with signer and
+        # nonce (for next_nonce); bounded: an id the engine dropped is forgotten in time.
+        self._forwarded: OrderedDict[bytes, tuple[bytes, int]] = OrderedDict()
+        self._forwarded_nonce: dict[bytes, int] = {}
+        self._forwarded_lock = threading.Lock()
 
     # -- admission -------------------------------------------------------------
 
     def submit(self, envelope: bytes) -> SubmitResult:
         """Admit one signed envelope to the mempool, or say why not."""
+        if self.forward is not None:
+            return self._forward_checked([self._check_signed(envelope)])[0]
         return self._admit(self._check_signed(envelope))
 
     def submit_many(self, envelopes: Sequence[bytes]) -> list[SubmitResult]:
@@ -167,6 +212,8 @@ class Node:
             checked = [
                 item for chunk in self._verifiers.map(self._check_chunk, chunks) for item in chunk
             ]
+        if self.forward is not None:
+            return self._forward_checked(checked)
         # Admission proper stays sequential, in batch order: nonces must arrive in order.
         return [self._admit(item) for item in checked]
 
@@ -205,6 +252,70 @@ class Node:
         except MempoolFull as exc:
             return SubmitResult(stx.id_hex, "rejected", "mempool_full", str(exc))
         return SubmitResult(stx.id_hex, "pending")
+
+    def _forward_checked(
+        self, checked: Sequence[SignedTransaction | SubmitResult]
+    ) -> list[SubmitResult]:
+        """Admission under an external engine: check against committed state, forward.
+
+        The check here refuses what can never commit (wrong chain, a committed nonce,
+        unknown action, bad arguments, missing role) with the solo engine's reasons;
+        pending nonces are the engine's CheckTx's business. Ids are recorded as
+        forwarded *before* the hand-over, so a block committing them meanwhile
+        cannot leave a stale entry behind.
+        """
+        assert self.forward is not None
+        results: list[SubmitResult | None] = []
+        outgoing: list[SignedTransaction] = []
+        slots: list[int] = []
+        for item in checked:
+            if isinstance(item, SubmitResult):
+                results.append(item)
+                continue
+            stx = item
+            with self._forwarded_lock:
+                already = stx.id in self._forwarded
+            if already:
+                results.append(SubmitResult(stx.id_hex, "pending"))
+                continue
+            try:
+                self.ledger.check_tx(stx)
+            except SalusError as exc:
+                self._remember_rejection(stx.id, exc.code, exc.reason)
+                results.append(SubmitResult(stx.id_hex, "rejected", exc.code, exc.reason))
+                continue
+            self._remember_forwarded(stx)
+            slots.append(len(results))
+            results.append(None)
+            outgoing.append(stx)
+        if outgoing:
+            answers = self.forward(outgoing)
+            for slot, stx, answer in zip(slots, outgoing, answers, strict=True):
+                results[slot] = answer
+                if answer.status != "pending":
+                    with self._forwarded_lock:
+                        self._forwarded.pop(stx.id, None)
+                    if answer.code != "mempool_full":
+                        self._remember_rejection(stx.id, answer.code, answer.reason)
+        return [result for result in results if result is not None]
+
+    def _remember_forwarded(self, stx: SignedTransaction) -> None:
+        signer, nonce = stx.tx.signer, stx.tx.nonce
+        with self._forwarded_lock:
+            self._forwarded[stx.id] = (signer, nonce)
+            if nonce > self._forwarded_nonce.get(signer, 0):
+                self._forwarded_nonce[signer] = nonce
+            while len(self._forwarded) > _FORWARDED_MEMORY:
+                self._forwarded.popitem(last=False)
+
+    def _forget_forwarded(self, txs: Sequence[SignedTransaction]) -> None:
+        with self._forwarded_lock:
+            if not self._forwarded:
+                return
+            for stx in txs:
+                self._forwarded.pop(stx.id, None)
+            if not self._forwarded:
+                self._forwarded_nonce.clear()
 
     def _remember_rejection(self, tx_id: bytes, code: str, reason: str) -> None:
         with self._rejected_lock:
@@ -259,6 +370,8 @@ class Node:
             self.ledger.commit(pending)
             self._last = StoredBlock(pending.header, signature)
         self.mempool.remove(list(pending.txs))
+        if self.forward is not None:
+            self._forget_forwarded(pending.txs)
         with self.block_committed:
             self.block_committed.notify_all()
 
@@ -278,7 +391,7 @@ class Node:
                 "last_block_hash": self.ledger.last_hash.hex(),
                 "last_block_time_ms": self.ledger.last_time_ms,
                 "state_root": self.ledger.state_root.hex(),
-                "mempool": len(self.mempool),
+                "mempool": len(self.mempool) + len(self._forwarded),
                 "validator": self.validator.did if self.validator else None,
                 "last_block_txs": last.header.tx_count if last else 0,
                 "total_txs": self.store.total_txs(),
@@ -300,7 +413,7 @@ class Node:
                 "events": [event.to_data() for event in result.events],
                 "tx": stx.tx.to_json(),
             }
-        if tx_id in self.mempool:
+        if tx_id in self.mempool or tx_id in self._forwarded:
             return {"id": tx_id.hex(), "status": "pending"}
         with self._rejected_lock:
             rejected = self._rejected.get(tx_id)
@@ -321,8 +434,11 @@ class Node:
 
     def next_nonce(self, signer: bytes) -> int:
         """The nonce a new transaction of ``signer`` should carry."""
+        with self._forwarded_lock:
+            forwarded = self._forwarded_nonce.get(signer, 0)
         with self.mempool.lock:
-            return max(self.ledger.nonce_of(signer), self.mempool.pending_nonce(signer)) + 1
+            pending = max(self.mempool.pending_nonce(signer), forwarded)
+            return max(self.ledger.nonce_of(signer), pending) + 1
 
     def account(self, did: str, signer: bytes) -> dict[str, Any]:
         roles, org = self.ledger.roles_of(did)
@@ -357,20 +473,29 @@ class Node:
         """Inclusion bundle of a committed transaction (and its result)."""
         stored = self.store.get_tx(tx_id)
         if stored is None:
-            if tx_id in self.mempool:
+            if tx_id in self.mempool or tx_id in self._forwarded:
                 raise NotFound(f"transaction {tx_id.hex()} is pending; no proof until committed")
             raise NotFound(f"no committed transaction {tx_id.hex()}")
+        if self.proof_source is not None:
+            return self.proof_source.tx_proof(self, tx_id)
         block = self.get_block(stored.height)
-        tx_levels, result_levels = self._block_levels(stored.height)
+        tx_path, result_path = self.inclusion_paths(stored.height, stored.index)
         return make_tx_bundle(
             block.header,
             block.signature,
             stored.envelope,
             stored.index,
-            tx_levels.path(stored.index),
+            tx_path,
             stored.result,
-            result_levels.path(stored.index),
+            result_path,
         )
+
+    def inclusion_paths(
+        self, height: int, index: int
+    ) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
+        """RFC 9162 audit paths of transaction ``index`` of block ``height`` and its result."""
+        tx_levels, result_levels = self._block_levels(height)
+        return tx_levels.path(index), result_levels.path(index)
 
     def state_proof(self, contract: str, key: str) -> bytes:
         """Membership or non-membership bundle of ``contract``'s ``key`` at the tip."""
@@ -381,6 +506,8 @@ class Node:
         return self._state_proof(nonce_key(signer))
 
     def _state_proof(self, raw_key: bytes) -> bytes:
+        if self.proof_source is not None:
+            return self.proof_source.state_proof(self, raw_key)
         with self.commit_lock:
             last = self._last
             if last is None:
