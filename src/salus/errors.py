@@ -21,6 +21,10 @@ Hierarchy::
     ├── GenesisError             a genesis document is invalid
     ├── KeystoreError            a key file cannot be read or decrypted
     ├── StorageError             stored data is missing or inconsistent with the chain
+    ├── CometBFTMissing          no CometBFT binary of the pinned version was found
+    ├── CometBFTError            a CometBFT node cannot serve a request
+    │   ├── CometBFTUnreachable  nothing answers at its RPC address
+    │   └── CometBFTRpcError     it answered with a JSON-RPC error
     └── NotFound                 a block, transaction, state entry or blob does not exist
 
 Each class carries a stable ``code`` string. The core only raises; the HTTP API,
@@ -32,6 +36,10 @@ from __future__ import annotations
 
 __all__ = [
     "BadSignature",
+    "CometBFTError",
+    "CometBFTMissing",
+    "CometBFTRpcError",
+    "CometBFTUnreachable",
     "ContractError",
     "EncodingError",
     "FrameError",
@@ -176,6 +184,40 @@ class StorageError(SalusError):
     """Raised when stored blocks or state are inconsistent (corruption, wrong genesis)."""
 
     code = "storage"
+
+
+class CometBFTMissing(SalusError):
+    """Raised when no CometBFT binary of the pinned version can be found."""
+
+    code = "cometbft_missing"
+
+
+class CometBFTError(SalusError):
+    """Raised when a CometBFT node cannot serve a request (root of the RPC errors)."""
+
+    code = "cometbft"
+
+
+class CometBFTUnreachable(CometBFTError):
+    """Raised when nothing answers at the CometBFT RPC address (not running, wrong port)."""
+
+    code = "cometbft_unreachable"
+
+
+class CometBFTRpcError(CometBFTError):
+    """Raised when CometBFT answers a request with a JSON-RPC error.
+
+    ``rpc_code`` is the JSON-RPC error code (-32603 for most refusals), ``data``
+    CometBFT's explanation (e.g. ``height 9 must be less than or equal to ...``).
+    """
+
+    code = "cometbft_rpc"
+
+    def __init__(self, method: str, rpc_code: int, message: str, data: str) -> None:
+        super().__init__(f"CometBFT refused {method}: {data or message}")
+        self.method = method
+        self.rpc_code = rpc_code
+        self.data = data or message
 
 
 class NotFound(SalusError):

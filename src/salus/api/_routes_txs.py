@@ -45,7 +45,8 @@ _batch_body = model_body(BatchSubmission)
 
 
 def _rejection(result: SubmitResult) -> JSONResponse:
-    if result.code == "mempool_full":  # the node is busy, the transaction is fine
+    if result.code in ("mempool_full", "engine_unavailable"):
+        # The node (or its consensus engine) is busy or down; the transaction is fine.
         return error_response(
             503, result.code, result.reason, headers={"Retry-After": "1"}, extra={"id": result.id}
         )

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from salus.errors import SalusError
+from salus.errors import CometBFTMissing
 
 __all__ = ["COMETBFT_VERSION", "HOW_TO_GET", "CometBFTMissing", "find_cometbft"]
 
@@ -23,12 +23,6 @@ HOW_TO_GET = (
     f"'go install github.com/cometbft/cometbft/cmd/cometbft@v{COMETBFT_VERSION}' into "
     ".tools/bin), or set SALUS_COMETBFT=/path/to/cometbft"
 )
-
-
-class CometBFTMissing(SalusError):
-    """Raised when no CometBFT binary of the pinned version can be found."""
-
-    code = "cometbft_missing"
 
 
 def _version(binary: Path) -> str | None:

@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from salus.errors import SalusError
+from salus.errors import CometBFTError, CometBFTRpcError, CometBFTUnreachable
 
 __all__ = [
     "BroadcastResult",
@@ -38,34 +38,6 @@ __all__ = [
     "CometBFTUnreachable",
     "CometRPC",
 ]
-
-
-class CometBFTError(SalusError):
-    """Raised when a CometBFT node cannot serve a request (root of the RPC errors)."""
-
-    code = "cometbft"
-
-
-class CometBFTUnreachable(CometBFTError):
-    """Raised when nothing answers at the CometBFT RPC address (not running, wrong port)."""
-
-    code = "cometbft_unreachable"
-
-
-class CometBFTRpcError(CometBFTError):
-    """Raised when CometBFT answers a request with a JSON-RPC error.
-
-    ``rpc_code`` is the JSON-RPC error code (-32603 for most refusals), ``data``
-    CometBFT's explanation (e.g. ``height 9 must be less than or equal to ...``).
-    """
-
-    code = "cometbft_rpc"
-
-    def __init__(self, method: str, rpc_code: int, message: str, data: str) -> None:
-        super().__init__(f"CometBFT refused {method}: {data or message}")
-        self.method = method
-        self.rpc_code = rpc_code
-        self.data = data or message
 
 
 @dataclass(frozen=True, slots=True)
