@@ -30,8 +30,18 @@ def _fact_lines(facts: dict[str, Any]) -> list[str]:
         f"  chain        {facts['chain_id']}",
         f"  block        {facts['height']} ({facts['block_hash']})",
         f"  block time   {_time(facts['time_ms'])}",
-        f"  signed by    {facts['proposer']} (a genesis validator)",
     ]
+    if facts.get("engine") == "cometbft":
+        updates = facts.get("validator_updates") or 0
+        trust = "the genesis validators" + (
+            f" and {updates} verified validator-set change(s)" if updates else ""
+        )
+        lines.append(
+            f"  signed by    validators with {facts['signed_power']} of "
+            f"{facts['total_power']} voting power (> 2/3), trusted from {trust}"
+        )
+    else:
+        lines.append(f"  signed by    {facts['proposer']} (a genesis validator)")
     if facts["kind"] == "tx":
         tx, result = facts["tx"], facts["result"]
         args = to_json_text(tx["args"], indent=None)

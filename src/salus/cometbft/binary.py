@@ -1,8 +1,9 @@
 """Where the pinned CometBFT binary is.
 
 Looked up in order: the ``SALUS_COMETBFT`` environment variable (an explicit path),
-``.tools/bin/cometbft`` in the current directory or any parent (where ``make
-cometbft`` builds it with ``go install``), then ``cometbft`` on ``PATH``. Only the
+``.tools/bin/cometbft`` in the current directory or any parent, or in the source
+checkout the package runs from (where ``make cometbft`` builds it with ``go
+install``), then ``cometbft`` on ``PATH``. Only the
 pinned version is accepted: the ABCI adapter speaks v0.38's protocol.
 """
 
@@ -42,7 +43,10 @@ def find_cometbft(start: Path | None = None) -> Path:
     if explicit:
         candidates.append(Path(explicit))
     here = (start or Path.cwd()).resolve()
-    for folder in [here, *here.parents]:
+    # The working directory and its parents, then the source checkout this package
+    # runs from (an editable install), so 'salus testnet up' works from anywhere.
+    package = Path(__file__).resolve()
+    for folder in [here, *here.parents, *package.parents]:
         candidates.append(folder / ".tools" / "bin" / "cometbft")
     on_path = shutil.which("cometbft")
     if on_path:
