@@ -14,7 +14,7 @@ TOOLS  := $(CURDIR)/.tools
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest bench install browser cometbft clean
+.PHONY: demo test lint typecheck pytest bench bench-cometbft install browser cometbft clean
 
 install: $(STAMP)
 
@@ -61,6 +61,9 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/core.py
+
+bench-cometbft: $(STAMP) cometbft
+	$(BIN)/python bench/cometbft.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache .hypothesis
