@@ -198,8 +198,14 @@ def create_cometbft_home(
     for section, values in (extra_config or {}).items():
         config.setdefault(section, {}).update(values)
     if p2p_address is not None:
+        # Organisations on separate hosts: listen on every interface, advertise the
+        # public address, and use CometBFT's production address-book rules (the local
+        # testnet relaxes them so four nodes can share 127.0.0.1).
         config.setdefault("p2p", {}).update(
-            laddr=f"tcp://0.0.0.0:{ports.p2p}", external_address=f"{p2p_address}:{ports.p2p}"
+            laddr=f"tcp://0.0.0.0:{ports.p2p}",
+            external_address=f"{p2p_address}:{ports.p2p}",
+            addr_book_strict=True,
+            allow_duplicate_ip=False,
         )
     local = write_cometbft_home(
         layout.cometbft_home,
