@@ -18,21 +18,16 @@ import ipaddress
 import signal
 import socket
 import threading
-import time
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import TYPE_CHECKING
 
+from salus.api.serving import ApiServerThread, bind_listener
 from salus.core.crypto import Signer
 from salus.core.genesis import Genesis
-from salus.errors import SalusError
 from salus.node.blobs import FileBlobStore
 from salus.node.node import Node
 from salus.node.solo import SoloEngine
 from salus.node.storage import SqliteStore
-
-if TYPE_CHECKING:
-    import uvicorn
 
 __all__ = ["NodeServer", "is_loopback", "wait_for_signal"]
 
@@ -72,8 +67,7 @@ class NodeServer:
         self.node: Node | None = None
         self.blobs: FileBlobStore | None = None
         self.engine: SoloEngine | None = None
-        self._thread: threading.Thread | None = None
-        self._server: uvicorn.Server | None = None
+        self._http: ApiServerThread | None = None
         self._sock: socket.socket | None = None
         self._stopped = False
 
@@ -104,9 +98,6 @@ class NodeServer:
             raise
 
     def _serve(self, sock: socket.socket, timeout: float) -> None:
-        # Imported here: the HTTP stack is only needed by commands that serve.
-        import uvicorn
-
         from salus.api import create_app
 
         self.store = SqliteStore(self.data_dir / "ledger.sqlite")
@@ -114,61 +105,26 @@ class NodeServer:
         self.blobs = blobs = FileBlobStore(self.data_dir / "blobs")
         self.engine = SoloEngine(node, block_interval_ms=self.block_interval_ms)
         self.engine.start()
-        config = uvicorn.Config(
-            create_app(node, blobs),
-            log_level=self.log_level,
-            access_log=self.log_level in ("info", "debug", "trace"),
-            ws="none",
-            lifespan="off",
-            timeout_graceful_shutdown=5,
-        )
-        server = uvicorn.Server(config)
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="salus-http", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise SalusError(f"the HTTP server at {self.url} did not start")
-            time.sleep(0.01)
+        self._http = ApiServerThread(create_app(node, blobs), sock, log_level=self.log_level)
+        self._http.start(url=self.url, timeout=timeout)
 
     def _bind(self) -> socket.socket:
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        # IPPROTO_TCP explicitly: asyncio enables TCP_NODELAY only on sockets whose proto
-        # is TCP, and without it every response waits ~40 ms for a delayed ACK.
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-            sock.listen(2048)
-        except OSError as exc:
-            sock.close()
-            reason = exc.strerror or str(exc)
-            hint = " (is another node running? try --port)" if "in use" in reason else ""
-            raise SalusError(f"cannot listen on {self.host}:{self.port}: {reason}{hint}") from None
-        except OverflowError:
-            sock.close()
-            raise SalusError(f"port {self.port} is not a valid TCP port") from None
+        sock = bind_listener(self.host, self.port)
         self.port = sock.getsockname()[1]  # resolves port 0 to the one the OS chose
-        sock.set_inheritable(True)
         return sock
 
     @property
     def alive(self) -> bool:
         """Whether the HTTP thread is still serving."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._http is not None and self._http.alive
 
     def stop(self) -> None:
         """Stop serving, stop the engine after its current block, close the store."""
         if self._stopped:
             return
         self._stopped = True
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=15)
+        if self._http is not None:
+            self._http.stop()
         if self.engine is not None:
             self.engine.stop()
         if self.store is not None:

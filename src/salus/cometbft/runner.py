@@ -52,6 +52,7 @@ from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 from salus.abci import AbciServer, SalusApp
+from salus.api.serving import ApiServerThread, bind_listener
 from salus.cometbft.home import NodePorts, node_id, write_cometbft_home
 from salus.cometbft.rpc import CometBFTError, CometRPC
 from salus.core.crypto import Signer
@@ -63,8 +64,6 @@ from salus.node.node import Node, SubmitResult
 from salus.node.storage import SqliteStore
 
 if TYPE_CHECKING:
-    import uvicorn
-
     from salus.abci._server import AbciServerThread
 
 __all__ = [
@@ -376,8 +375,7 @@ class CometNode:
         self._abci: AbciServerThread | None = None
         self._cometbft: subprocess.Popen[bytes] | None = None
         self._cometbft_log: Any = None
-        self._http_thread: threading.Thread | None = None
-        self._http: uvicorn.Server | None = None
+        self._http: ApiServerThread | None = None
         self._sock: socket.socket | None = None
         self._stopped = False
 
@@ -428,43 +426,17 @@ class CometNode:
         node.proof_source = CometProofSource(self.rpc)
 
     def _bind(self) -> socket.socket:
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-            sock.listen(2048)
-        except OSError as exc:
-            sock.close()
-            reason = exc.strerror or str(exc)
-            raise SalusError(f"cannot listen on {self.host}:{self.port}: {reason}") from None
+        sock = bind_listener(self.host, self.port)
         self.port = sock.getsockname()[1]
         return sock
 
     def _serve_http(self, node: Node) -> None:
-        import uvicorn
-
         from salus.api import create_app
 
         assert self._sock is not None
-        config = uvicorn.Config(
-            create_app(node, FileBlobStore(self.layout.data_dir / "blobs")),
-            log_level=self.log_level,
-            access_log=self.log_level in ("info", "debug", "trace"),
-            ws="none",
-            lifespan="off",
-            timeout_graceful_shutdown=5,
-        )
-        self._http = server = uvicorn.Server(config)
-        self._http_thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [self._sock]}, name="salus-http", daemon=True
-        )
-        self._http_thread.start()
-        deadline = time.monotonic() + 15
-        while not server.started:
-            if not self._http_thread.is_alive() or time.monotonic() > deadline:
-                raise SalusError(f"the HTTP server at {self.url} did not start")
-            time.sleep(0.01)
+        app = create_app(node, FileBlobStore(self.layout.data_dir / "blobs"))
+        self._http = ApiServerThread(app, self._sock, log_level=self.log_level)
+        self._http.start(url=self.url)
 
     def _start_cometbft(self) -> None:
         assert self.rpc is not None
@@ -506,7 +478,7 @@ class CometNode:
                 f"CometBFT exited with status {self._cometbft.returncode} "
                 f"(see {self.layout.cometbft_log})"
             )
-        if self._http_thread is not None and not self._http_thread.is_alive():
+        if self._http is not None and not self._http.alive:
             return "the HTTP server stopped"
         return None
 
@@ -545,9 +517,7 @@ class CometNode:
             except TimeoutError:
                 log.error("the ABCI server did not stop in time")
         if self._http is not None:
-            self._http.should_exit = True
-        if self._http_thread is not None:
-            self._http_thread.join(timeout=15)
+            self._http.stop()
         if self._forwarder is not None:
             self._forwarder.close()
         if self.rpc is not None:
