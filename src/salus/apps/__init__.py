@@ -1,0 +1,1 @@
+"""Salus applications: each one a contract (plus its off-ledger helpers) on the one ledger."""
