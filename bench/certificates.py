@@ -1,0 +1,211 @@
+"""Benchmark: batch-issue course certificates, anchor them, verify them all offline.
+
+    .venv/bin/python bench/certificates.py [--count 10000]
+
+What it does, with real parts only:
+1. Start an in-process :class:`~salus.node.Node` over SQLite (temporary directory) with
+   the identity, notary and learning contracts; a genesis organisation holds the
+   ``accreditor`` role. Accredit an issuer and bind its signing key (not timed).
+2. Issuing (timed, ``issued_per_s``): build and sign ``--count`` Open Badges 3.0
+   VC-JWTs, build the RFC 9162 batch root and every inclusion path, anchor the root in
+   one transaction (submit + produce a block), fetch the batch, issuer and key state
+   proofs once for the batch and one status proof per certificate, and encode every
+   certificate package.
+3. Verifying (timed, ``verified_per_s``): with the node closed, verify every package
+   with :class:`~salus.apps.learning.certificate.CertificateVerifier` and the genesis
+   only. The verifier remembers state bundles it already checked, so the batch's shared
+   proofs are verified once; each certificate's signature, path and status proof are
+   verified individually. ``verified_cold_per_s`` is a sample with a fresh verifier per
+   package (every proof checked every time).
+
+The last line printed is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from salus.apps.learning import LEARNING, LearningContract
+from salus.apps.learning.certificate import (
+    CertificateVerifier,
+    encode_package,
+    package_keys,
+    verify_certificate,
+)
+from salus.apps.learning.credentials import (
+    CredentialStatus,
+    batch_root,
+    build_open_badge,
+    encode_vc_jwt,
+)
+from salus.core.crypto import Signer
+from salus.core.genesis import Genesis
+from salus.core.identity import IdentityContract
+from salus.core.notary import NotaryContract
+from salus.core.tx import Transaction, sign_transaction
+from salus.node import Node, SqliteStore
+
+GENESIS_TIME_MS = 1_700_000_000_000
+
+
+def signer(n: int) -> Signer:
+    return Signer(bytes([n]) * 32)
+
+
+VALIDATOR, ACCREDITOR, SCHOOL, SIGNING = signer(9), signer(3), signer(40), signer(41)
+
+
+def _org(org_id: str, name: str, did: str, role: str) -> dict[str, Any]:
+    return {"id": org_id, "name": name, "keys": [did], "roles": [role]}
+
+
+def genesis() -> Genesis:
+    return Genesis.from_data(
+        {
+            "chain_id": "salus-bench-certificates",
+            "genesis_time_ms": GENESIS_TIME_MS,
+            "consortium": {
+                "organisations": [
+                    _org("ministry", "Ministry", signer(1).did, "admin"),
+                    _org("accreditation-body", "Accreditation Body", ACCREDITOR.did, "accreditor"),
+                ],
+                "threshold": {"num": 2, "den": 3},
+                "proposal_ttl_blocks": 50,
+            },
+            "validators": [{"did": VALIDATOR.did, "power": 10, "name": "validator-1"}],
+        }
+    )
+
+
+class Driver:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.nonces: dict[bytes, int] = {}
+        self.time_ms = GENESIS_TIME_MS
+
+    def run(self, who: Signer, action: str, **args: Any) -> None:
+        nonce = self.nonces.get(who.public_key, 0) + 1
+        self.nonces[who.public_key] = nonce
+        chain_id = self.node.genesis.chain_id
+        stx = sign_transaction(
+            Transaction(chain_id, who.public_key, nonce, LEARNING, action, args), who
+        )
+        submitted = self.node.submit(stx.envelope)
+        if submitted.status != "pending":
+            raise SystemExit(f"{action} refused at admission: {submitted.reason}")
+        self.time_ms += 1000
+        self.node.produce_block(self.time_ms)
+        status = self.node.tx_status(stx.id)
+        if status["status"] != "committed":
+            raise SystemExit(f"{action} rejected: {status.get('reason')}")
+
+
+def issue(driver: Driver, count: int) -> list[bytes]:
+    record = driver.node.ledger.read(LEARNING, f"issuer/{SCHOOL.did}")
+    start = int(record["next_status_index"])
+    tokens = [
+        encode_vc_jwt(
+            build_open_badge(
+                credential_id=f"urn:uuid:00000000-0000-4000-8000-{start + i:012d}",
+                issuer_did=SIGNING.did,
+                issuer_name="Open School",
+                issued_at_s=1_700_000_000,
+                achievement_id="https://school.example/courses/first-aid-101",
+                achievement_name="First aid in a shut-down city",
+                achievement_description="Assess a casualty; perform CPR.",
+                criteria_narrative="Pass the practical assessment and the quiz.",
+                learner_did=f"did:example:learner-{start + i}",
+                learner_name=f"Learner {start + i}",
+                credits_available=5,
+                credits_earned=5,
+                status=CredentialStatus("https://school.example/status/1", start + i),
+            ),
+            SIGNING,
+        )
+        for i in range(count)
+    ]
+    root, paths = batch_root(tokens)
+    driver.run(SCHOOL, "anchor_batch", root=root.hex(), count=count, key=SIGNING.did)
+    shared = package_keys(root=root, issuer=SCHOOL.did, key=SIGNING.did, status_index=start)
+    proofs = {
+        name: driver.node.state_proof(LEARNING, shared[name]) for name in ("batch", "issuer", "key")
+    }
+    packages = []
+    for i, token in enumerate(tokens):
+        status = driver.node.state_proof(LEARNING, f"status/{SCHOOL.did}/{start + i}")
+        packages.append(
+            encode_package(
+                token=token,
+                issuer=SCHOOL.did,
+                index=i,
+                count=count,
+                path=paths[i],
+                proofs={**proofs, "status": status},
+            )
+        )
+    return packages
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--cold-sample", type=int, default=500)
+    options = parser.parse_args()
+    gen = genesis()
+    with tempfile.TemporaryDirectory(prefix="salus-bench-cert-") as home:
+        node = Node(
+            gen,
+            SqliteStore(Path(home) / "ledger.sqlite"),
+            VALIDATOR,
+            contracts=[IdentityContract(), NotaryContract(), LearningContract()],
+        )
+        driver = Driver(node)
+        driver.run(ACCREDITOR, "accredit_issuer", issuer=SCHOOL.did, name="Open School")
+        driver.run(SCHOOL, "bind_key", key=SIGNING.did)
+
+        started = time.perf_counter()
+        packages = issue(driver, options.count)
+        issue_s = time.perf_counter() - started
+        node.close()
+
+    # Offline from here: the node is closed and its data directory deleted.
+    verifier = CertificateVerifier(gen)
+    started = time.perf_counter()
+    verdicts = [verifier.verify(package) for package in packages]
+    verify_s = time.perf_counter() - started
+    bad = [v for v in verdicts if not v.valid]
+    if bad:
+        raise SystemExit(f"{len(bad)} certificates failed, first: {bad[0]}")
+
+    sample = packages[: options.cold_sample]
+    started = time.perf_counter()
+    cold = [verify_certificate(package, gen) for package in sample]
+    cold_s = time.perf_counter() - started
+    if not all(v.valid for v in cold):
+        raise SystemExit("a cold verification failed")
+
+    sizes = sorted(len(p) for p in packages)
+    print(
+        json.dumps(
+            {
+                "certificates": options.count,
+                "issued_per_s": round(options.count / issue_s),
+                "issue_s": round(issue_s, 3),
+                "verified_per_s": round(options.count / verify_s),
+                "verify_s": round(verify_s, 3),
+                "verified_cold_per_s": round(len(sample) / cold_s),
+                "package_bytes_median": sizes[len(sizes) // 2],
+                "cpus": os.cpu_count(),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
