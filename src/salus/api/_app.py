@@ -10,6 +10,7 @@ from salus.api._errors import UnhandledErrors, install_error_handlers
 from salus.api._explorer import mount_explorer
 from salus.api._limits import BodySizeLimit
 from salus.api._routes_blobs import blobs_router
+from salus.api._routes_certificates import certificates_router, mount_verify_page
 from salus.api._routes_chain import chain_router
 from salus.api._routes_events import events_router
 from salus.api._routes_proofs import proofs_router
@@ -59,7 +60,9 @@ def create_app(node: Node, blobs: BlobStore, *, max_body_bytes: int = 4 << 20) -
     app.include_router(proofs_router(node))
     app.include_router(events_router(node))
     app.include_router(blobs_router(blobs))
+    app.include_router(certificates_router(node))
     mount_explorer(app)
+    mount_verify_page(app)
     # Added last = outermost: errors first, then the body limit around the routes.
     app.add_middleware(
         BodySizeLimit, limit=max_body_bytes, overrides={"/v1/blobs": blobs.max_bytes}
