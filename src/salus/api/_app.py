@@ -13,6 +13,7 @@ from salus.api._routes_blobs import blobs_router
 from salus.api._routes_certificates import certificates_router, mount_verify_page
 from salus.api._routes_chain import chain_router
 from salus.api._routes_events import events_router
+from salus.api._routes_learning import learning_router
 from salus.api._routes_proofs import proofs_router
 from salus.api._routes_state import state_router
 from salus.api._routes_txs import txs_router
@@ -60,6 +61,7 @@ def create_app(node: Node, blobs: BlobStore, *, max_body_bytes: int = 4 << 20) -
     app.include_router(proofs_router(node))
     app.include_router(events_router(node))
     app.include_router(blobs_router(blobs))
+    app.include_router(learning_router(node))
     app.include_router(certificates_router(node))
     mount_explorer(app)
     mount_verify_page(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from salus.cli._cert import cert
 from salus.cli._common import SalusGroup, example
 from salus.cli._keys import keys
 from salus.cli._network import demo, init, node
@@ -32,7 +33,7 @@ def cli() -> None:
     """
 
 
-for command in (init, node, demo, keys, tx, query, proof, verify, testnet):
+for command in (init, node, demo, keys, tx, query, proof, verify, testnet, cert):
     cli.add_command(command)
 
 

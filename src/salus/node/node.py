@@ -36,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from salus.apps import network_contracts
 from salus.core import merkle
 from salus.core.block import BlockHeader, TxResult
 from salus.core.contract import Contract, state_key
@@ -158,7 +159,8 @@ class Node:
         self.config = config or NodeConfig()
         if validator is not None and validator.public_key not in genesis.validator_powers():
             raise StorageError(f"key {validator.did} is not a validator in this genesis")
-        installed = list(contracts) if contracts is not None else None
+        # Without an explicit list the node runs every contract of the network, apps too.
+        installed = list(contracts) if contracts is not None else network_contracts()
         stored_genesis = store.get_meta("genesis_hash")
         if stored_genesis is None:
             # A new data directory: persist the genesis state with the genesis hash.

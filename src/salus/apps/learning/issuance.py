@@ -1,0 +1,329 @@
+"""Issuing certificates against a running node: sign, anchor, prove, package.
+
+This is the client side of the ``learning`` app (I/O lives here, over
+:class:`~salus.client.SalusClient`); the pure parts are in :mod:`.credentials` and
+:mod:`.certificate`. Theory of operation of :func:`issue_batch`:
+
+1. Read the issuer's record (its name and ``next_status_index`` *s*) and each course.
+2. Build one Open Badges 3.0 credential per record. Its ``credentialStatus`` points at bit
+   *s + i* of the issuer's revocation list on this node (``STATUS_LIST_PATH``): the
+   contract gives a batch the next *N* indices in order, so the index is known before
+   signing (the contract module docstring explains why).
+3. Sign each as a VC-JWT with the bound signing key; compute the RFC 9162 batch root.
+4. Send ``learning.anchor_batch`` signed by the issuer's account key; wait for commit and
+   check the batch really started at *s* (another batch of the same issuer anchored in
+   between would shift it: then nothing is handed out and the caller retries).
+5. Fetch the batch, issuer, key and per-credential status state proofs, all of one block,
+   and encode one package per credential (:func:`~.certificate.encode_package`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from salus.apps.learning.certificate import decode_package, encode_package, package_keys
+from salus.apps.learning.contract import LEARNING
+from salus.apps.learning.credentials import (
+    AchievementResult,
+    CredentialStatus,
+    Evidence,
+    batch_root,
+    build_open_badge,
+    credential_leaf_hash,
+    decode_vc_jwt,
+    encode_vc_jwt,
+)
+from salus.client import ApiError, SalusClient
+from salus.core.crypto import Signer
+from salus.core.merkle import root_from_inclusion_proof
+from salus.core.proofs import bundle_to_json
+from salus.errors import SalusError
+
+__all__ = [
+    "STATUS_LIST_PATH",
+    "CertificateRecord",
+    "IssuanceError",
+    "change_status",
+    "course_url",
+    "issue_batch",
+    "package_address",
+    "published_courses",
+    "revoke",
+    "status_list_url",
+    "suspend",
+    "unsuspend",
+]
+
+STATUS_LIST_PATH: Final = "/v1/learning/issuers/{issuer}/status-list/{purpose}"
+COURSE_PATH: Final = "/v1/learning/issuers/{issuer}/courses/{course_id}"
+_PROOF_ATTEMPTS: Final = 5
+
+
+class IssuanceError(SalusError):
+    """Raised when a batch cannot be issued: unknown course, refused anchor, moving tip."""
+
+    code = "issuance"
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateRecord:
+    """What one learner's certificate says, before it is signed.
+
+    ``credits`` is in tenths of an ECTS credit like the contract's (``None``: the course's
+    credits); ``learner_name`` goes into the learner's credential only, never on the ledger;
+    ``line`` is the cohort CSV line the record came from, for error reports.
+    """
+
+    learner_did: str
+    course_id: str
+    passed: bool = True
+    learner_name: str | None = None
+    score: int | None = None
+    max_score: int | None = None
+    credits: int | None = None
+    evidence_url: str | None = None
+    evidence_narrative: str | None = None
+    line: int | None = None
+
+
+def status_list_url(base_url: str, issuer: str, purpose: str = "revocation") -> str:
+    """The URL of ``issuer``'s status list credential for ``purpose`` on a node."""
+    return base_url.rstrip("/") + STATUS_LIST_PATH.format(issuer=issuer, purpose=purpose)
+
+
+def course_url(base_url: str, issuer: str, course_id: str) -> str:
+    """The URL of a published course: the certificate's ``achievement.id``."""
+    return base_url.rstrip("/") + COURSE_PATH.format(issuer=issuer, course_id=course_id)
+
+
+def _ects(tenths: int) -> int | float:
+    return tenths // 10 if tenths % 10 == 0 else tenths / 10
+
+
+def _value(client: SalusClient, key: str) -> Any:
+    try:
+        return client.state(LEARNING, key)["value"]
+    except ApiError as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def _credential(
+    record: CertificateRecord,
+    *,
+    base_url: str,
+    issuer: str,
+    issuer_name: str,
+    course: dict[str, Any],
+    signing_did: str,
+    index: int,
+    issued_at_s: int,
+) -> dict[str, Any]:
+    list_url = status_list_url(base_url, issuer)
+    results = []
+    if record.score is not None and record.max_score is not None:
+        results.append(
+            AchievementResult(
+                value=f"{record.score}/{record.max_score}",
+                status="Completed" if record.passed else None,
+            )
+        )
+    evidence = []
+    if record.evidence_url or record.evidence_narrative:
+        evidence.append(Evidence(id=record.evidence_url, narrative=record.evidence_narrative))
+    credits = course["credits"] if record.credits is None else record.credits
+    return build_open_badge(
+        # A deterministic id: one credential per (status list, index), never reused.
+        credential_id=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{list_url}#{index}')}",
+        issuer_did=signing_did,
+        issuer_name=issuer_name,
+        issued_at_s=issued_at_s,
+        achievement_id=course_url(base_url, issuer, record.course_id),
+        achievement_name=course["title"],
+        achievement_description="; ".join(course["outcomes"]),
+        criteria_narrative=course["assessment"],
+        learner_did=record.learner_did,
+        learner_name=record.learner_name,
+        credits_available=_ects(course["credits"]),
+        credits_earned=_ects(credits),
+        results=results,
+        evidence=evidence,
+        status=CredentialStatus(list_url, index),
+    )
+
+
+def _same_block(bundles: Sequence[bytes]) -> bool:
+    """Whether the state bundles all prove the same signed block."""
+    blocks = set()
+    for bundle in bundles:
+        view = bundle_to_json(bundle)
+        block = {k: v for k, v in view.items() if k not in ("key", "value", "proof", "digest")}
+        blocks.add(json.dumps(block, sort_keys=True))
+    return len(blocks) == 1
+
+
+def _proofs(
+    client: SalusClient, keys: dict[str, str], status_keys: Sequence[str]
+) -> tuple[dict[str, bytes], list[bytes]]:
+    for _ in range(_PROOF_ATTEMPTS):
+        shared = {name: client.state_proof(LEARNING, keys[name]) for name in ("batch", "issuer")}
+        shared["key"] = client.state_proof(LEARNING, keys["key"])
+        statuses = [client.state_proof(LEARNING, key) for key in status_keys]
+        if _same_block([*shared.values(), *statuses]):
+            return shared, statuses
+    raise IssuanceError(
+        f"blocks kept committing while the proofs were fetched ({_PROOF_ATTEMPTS} attempts); "
+        "the batch is anchored: fetch its packages again later"
+    )
+
+
+def published_courses(client: SalusClient, issuer: str, course_ids: Iterable[str]) -> set[str]:
+    """Which of ``course_ids`` the issuer has published (asks the node once per course)."""
+    return {c for c in set(course_ids) if _value(client, f"course/{issuer}/{c}") is not None}
+
+
+def issue_batch(
+    client: SalusClient,
+    issuer_account: Signer,
+    signing_key: Signer,
+    records: Sequence[CertificateRecord],
+    *,
+    issued_at_s: int | None = None,
+    timeout: float = 30.0,
+) -> list[bytes]:
+    """Issue one certificate per record in one anchored batch; one package per record, in order.
+
+    ``issuer_account`` is the accredited issuer's account key (it signs the anchor);
+    ``signing_key`` a did:key it bound with ``bind_key`` (it signs the VC-JWTs).
+    Raises :class:`IssuanceError` (unknown issuer or course, refused anchor) and
+    :class:`~salus.client.ApiError` (node unreachable or refusing).
+    """
+    if not records:
+        raise IssuanceError("a batch holds at least one certificate")
+    issuer = issuer_account.did
+    issuer_record = _value(client, f"issuer/{issuer}")
+    if issuer_record is None:
+        raise IssuanceError(f"{issuer} is not an issuer on this network")
+    courses: dict[str, dict[str, Any]] = {}
+    for record in records:
+        if record.course_id not in courses:
+            course = _value(client, f"course/{issuer}/{record.course_id}")
+            if course is None:
+                where = f"line {record.line}: " if record.line is not None else ""
+                raise IssuanceError(f"{where}issuer {issuer} has no course {record.course_id!r}")
+            courses[record.course_id] = course
+    start = int(issuer_record["next_status_index"])
+    when = int(time.time()) if issued_at_s is None else issued_at_s
+    tokens = [
+        encode_vc_jwt(
+            _credential(
+                record,
+                base_url=client.base_url,
+                issuer=issuer,
+                issuer_name=str(issuer_record["name"]),
+                course=courses[record.course_id],
+                signing_did=signing_key.did,
+                index=start + i,
+                issued_at_s=when,
+            ),
+            signing_key,
+        )
+        for i, record in enumerate(records)
+    ]
+    root, paths = batch_root(tokens)
+    args = {"root": root.hex(), "count": len(tokens), "key": signing_key.did}
+    submitted = client.send(issuer_account, LEARNING, "anchor_batch", args)
+    status = client.wait_for(submitted["id"], timeout=timeout)
+    if status["status"] != "committed":
+        raise IssuanceError(f"the node refused to anchor the batch: {status.get('reason')}")
+    anchored = _value(client, f"batch/{root.hex()}")
+    if anchored is None or anchored["status_start"] != start:
+        raise IssuanceError(
+            f"another batch of {issuer} took status indices from {start} first; "
+            "these certificates point at the wrong indices: issue them again"
+        )
+    keys = package_keys(root=root, issuer=issuer, key=signing_key.did, status_index=start)
+    status_keys = [f"status/{issuer}/{start + i}" for i in range(len(tokens))]
+    shared, statuses = _proofs(client, keys, status_keys)
+    return [
+        encode_package(
+            token=token,
+            issuer=issuer,
+            index=i,
+            count=len(tokens),
+            path=paths[i],
+            proofs={**shared, "status": statuses[i]},
+        )
+        for i, token in enumerate(tokens)
+    ]
+
+
+def package_address(package: bytes) -> tuple[str, int, str]:
+    """``(root hex, index in batch, issuer)`` of a package, to revoke or suspend it.
+
+    Raises :class:`ValueError` when the package cannot be read.
+    """
+    data = decode_package(package)
+    try:
+        decode_vc_jwt(data["token"])
+        leaf = credential_leaf_hash(data["token"])
+        root = root_from_inclusion_proof(data["index"], data["count"], leaf, data["path"])
+    except SalusError as exc:
+        raise ValueError(exc.reason) from None
+    return root.hex(), int(data["index"]), str(data["issuer"])
+
+
+def change_status(
+    client: SalusClient,
+    signer: Signer,
+    action: str,
+    *,
+    reason: str,
+    root: str | None = None,
+    index_in_batch: int | None = None,
+    issuer: str | None = None,
+    status_index: int | None = None,
+    timeout: float = 30.0,
+) -> dict[str, Any]:
+    """Send ``learning.<action>`` (revoke, suspend, unsuspend) and wait; the committed status.
+
+    Address the credential by ``root`` + ``index_in_batch`` or by ``status_index`` (of
+    ``issuer``, default the signer). Raises :class:`IssuanceError` when it is rejected.
+    """
+    if action not in ("revoke", "suspend", "unsuspend"):
+        raise ValueError(f"action {action!r} is not revoke, suspend or unsuspend")
+    args: dict[str, Any] = {"reason": reason}
+    for name, value in (
+        ("root", root),
+        ("index_in_batch", index_in_batch),
+        ("issuer", issuer),
+        ("status_index", status_index),
+    ):
+        if value is not None:
+            args[name] = value
+    submitted = client.send(signer, LEARNING, action, args)
+    status = client.wait_for(submitted["id"], timeout=timeout)
+    if status["status"] != "committed":
+        raise IssuanceError(f"the node refused to {action} the credential: {status.get('reason')}")
+    return status
+
+
+def revoke(client: SalusClient, signer: Signer, **address: Any) -> dict[str, Any]:
+    """Revoke a credential for good (see :func:`change_status` for the arguments)."""
+    return change_status(client, signer, "revoke", **address)
+
+
+def suspend(client: SalusClient, signer: Signer, **address: Any) -> dict[str, Any]:
+    """Suspend a credential until ``unsuspend`` (see :func:`change_status`)."""
+    return change_status(client, signer, "suspend", **address)
+
+
+def unsuspend(client: SalusClient, signer: Signer, **address: Any) -> dict[str, Any]:
+    """Lift a credential's suspension (see :func:`change_status`)."""
+    return change_status(client, signer, "unsuspend", **address)

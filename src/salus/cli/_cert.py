@@ -1,0 +1,283 @@
+"""``salus cert``: issue, batch-issue, revoke, suspend and verify course certificates.
+
+Thin over :mod:`salus.apps.learning.issuance` (online) and
+:mod:`salus.apps.learning.certificate` (offline). ``verify`` exits 0 valid, 1 not valid,
+2 unusable input; ``batch`` exits 1 when any row was not issued (the good rows are).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from salus.apps.learning.certificate import CertificateVerdict, CertificateVerifier
+from salus.apps.learning.cohort import drop_unknown_courses, parse_cohort
+from salus.apps.learning.issuance import (
+    CertificateRecord,
+    change_status,
+    issue_batch,
+    package_address,
+    published_courses,
+)
+from salus.cli._common import (
+    CommandError,
+    InputError,
+    SalusGroup,
+    echo_json,
+    example,
+    get_passphrase,
+    node_option,
+    open_client,
+    passphrase_option,
+)
+from salus.core.crypto import Signer
+from salus.core.genesis import Genesis
+from salus.errors import GenesisError
+from salus.keystore import load_key
+
+__all__ = ["cert"]
+
+_key_option = click.option(
+    "--key",
+    "key_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Encrypted key file of the issuer's account (or an accreditor).",
+)
+_signing_key_option = click.option(
+    "--signing-key",
+    "signing_key_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Encrypted key file of the bound did:key that signs the credentials.",
+)
+
+
+def _load(path: Path, passphrase_file: Path | None) -> Signer:
+    return load_key(path, get_passphrase(passphrase_file, what=str(path)))
+
+
+@click.group(
+    cls=SalusGroup,
+    epilog=example(
+        "salus cert batch --key school.key --signing-key school-signing.key \\",
+        "    --csv cohort.csv --out certificates/",
+    ),
+)
+def cert() -> None:
+    """Issue, revoke, suspend and verify course certificates (Open Badges 3.0 VC-JWTs)."""
+
+
+@cert.command(
+    "issue",
+    epilog=example(
+        "salus cert issue --key school.key --signing-key school-signing.key \\",
+        "    --learner did:key:z6Mk... --course first-aid-101 --name 'Ada L.' -o ada.cert",
+    ),
+)
+@node_option
+@_key_option
+@_signing_key_option
+@click.option("--learner", required=True, metavar="DID", help="The learner's did:key.")
+@click.option("--course", "course_id", required=True, help="A course the issuer published.")
+@click.option("--name", "learner_name", help="Learner's name (in the credential only).")
+@click.option("--score", type=click.IntRange(0), help="Assessment score (with --max-score).")
+@click.option("--max-score", type=click.IntRange(1), help="Maximum score.")
+@click.option("--evidence-url", help="URL of the evidence.")
+@click.option(
+    "-o", "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="FILE."
+)
+@passphrase_option
+def cert_issue(
+    node_url: str,
+    key_file: Path,
+    signing_key_file: Path,
+    learner: str,
+    course_id: str,
+    learner_name: str | None,
+    score: int | None,
+    max_score: int | None,
+    evidence_url: str | None,
+    out: Path,
+    passphrase_file: Path | None,
+) -> None:
+    """Issue one certificate (a batch of one) and write its package to FILE."""
+    if (score is None) != (max_score is None):
+        raise InputError("--score and --max-score go together")
+    account = _load(key_file, passphrase_file)
+    signing = _load(signing_key_file, passphrase_file)
+    record = CertificateRecord(
+        learner_did=learner,
+        course_id=course_id,
+        learner_name=learner_name,
+        score=score,
+        max_score=max_score,
+        evidence_url=evidence_url,
+    )
+    with open_client(node_url) as client:
+        (package,) = issue_batch(client, account, signing, [record])
+    out.write_bytes(package)
+    click.echo(f"issued 1 certificate: {out}")
+
+
+@cert.command(
+    "batch",
+    epilog=example(
+        "salus cert batch --key school.key --signing-key school-signing.key \\",
+        "    --csv cohort.csv --out certificates/",
+    ),
+)
+@node_option
+@_key_option
+@_signing_key_option
+@click.option(
+    "--csv",
+    "csv_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Cohort CSV (see docs/certificates.md for the columns).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for one package file per certificate.",
+)
+@passphrase_option
+def cert_batch(
+    node_url: str,
+    key_file: Path,
+    signing_key_file: Path,
+    csv_file: Path,
+    out_dir: Path,
+    passphrase_file: Path | None,
+) -> None:
+    """Issue a cohort's certificates in one anchored batch; report each bad row by line.
+
+    Good rows are issued even when others are bad; the exit status is then 1.
+    """
+    try:
+        text = csv_file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{csv_file} is not UTF-8 text") from None
+    cohort = parse_cohort(text)
+    account = _load(key_file, passphrase_file)
+    signing = _load(signing_key_file, passphrase_file)
+    with open_client(node_url) as client:
+        known = published_courses(client, account.did, (r.course_id for r in cohort.records))
+        cohort = drop_unknown_courses(cohort, known)
+        packages = issue_batch(client, account, signing, cohort.records) if cohort.records else []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for record, package in zip(cohort.records, packages, strict=True):
+        (out_dir / f"line-{record.line:05d}.salus-cert").write_bytes(package)
+    click.echo(f"issued {len(packages)} certificate(s) into {out_dir}")
+    if cohort.errors:
+        click.echo(f"{len(cohort.errors)} row(s) not issued:")
+        for error in cohort.errors:
+            click.echo(f"  {error}")
+        raise CommandError(f"{len(cohort.errors)} row(s) of {csv_file} were not issued")
+
+
+def _status_command(action: str, summary: str, sample: str) -> click.Command:
+    @click.command(
+        action,
+        help=summary,
+        epilog=example(
+            f"salus cert {action} ada.cert --key school.key --reason {sample}",
+            f"salus cert {action} --status-index 42 --key school.key --reason {sample}",
+        ),
+    )
+    @node_option
+    @_key_option
+    @click.argument(
+        "package", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+    )
+    @click.option("--status-index", type=click.IntRange(0), help="Instead of PACKAGE.")
+    @click.option("--issuer", metavar="DID", help="With --status-index (default: the signer).")
+    @click.option("--reason", required=True, help="Why; recorded on the ledger.")
+    @passphrase_option
+    def command(
+        node_url: str,
+        key_file: Path,
+        package: Path | None,
+        status_index: int | None,
+        issuer: str | None,
+        reason: str,
+        passphrase_file: Path | None,
+    ) -> None:
+        if (package is None) == (status_index is None):
+            raise InputError("give a PACKAGE file or --status-index, not both or neither")
+        address: dict[str, Any] = {"reason": reason}
+        if package is not None:
+            try:
+                root, index, _ = package_address(package.read_bytes())
+            except ValueError as exc:
+                raise InputError(f"{package} is not a certificate package: {exc}") from None
+            address.update(root=root, index_in_batch=index)
+        else:
+            address.update(status_index=status_index, issuer=issuer)
+        signer = _load(key_file, passphrase_file)
+        with open_client(node_url) as client:
+            status = change_status(client, signer, action, **address)
+        done = {"revoke": "revoked", "suspend": "suspended", "unsuspend": "unsuspended"}[action]
+        click.echo(f"{done} in block {status.get('height')}: {reason}")
+
+    return command
+
+
+for _action, _summary, _sample in (
+    ("revoke", "Revoke a certificate for good, with a reason.", "'exam misconduct'"),
+    ("suspend", "Suspend a certificate (reversible with unsuspend).", "'appeal pending'"),
+    ("unsuspend", "Lift a certificate's suspension.", "'appeal upheld'"),
+):
+    cert.add_command(_status_command(_action, _summary, _sample))
+
+
+def _report(verdict: CertificateVerdict) -> None:
+    if verdict.valid:
+        click.echo(f"valid: {verdict.reason}")
+    else:
+        click.echo(f"{verdict.verdict} (step {verdict.step}): {verdict.reason}")
+    for name, detail in verdict.steps:
+        click.echo(f"  ok  {name:<10} {detail}")
+    if not verdict.valid:
+        click.echo(f"  FAIL {verdict.step:<9} {verdict.reason}")
+
+
+@cert.command(
+    "verify",
+    epilog=example(
+        "salus cert verify ada.cert --genesis genesis.json",
+        "salus cert verify ada.cert --genesis genesis.json --json",
+    ),
+)
+@click.argument("package", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--genesis",
+    "genesis_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The network's genesis.json, from a source you trust.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
+@click.pass_context
+def cert_verify(ctx: click.Context, package: Path, genesis_path: Path, as_json: bool) -> None:
+    """Verify a certificate package offline, with no node: exit 0 if valid, 1 if not.
+
+    Steps: decode, signature, anchored, ledger, issuer, key, status; the first failure
+    gives the verdict (tampered, revoked, suspended, unknown issuer, issuer not
+    accredited at issue time, not anchored).
+    """
+    try:
+        genesis = Genesis.from_json(genesis_path.read_bytes())
+    except GenesisError as exc:
+        raise InputError(f"cannot use {genesis_path} as genesis: {exc.reason}") from None
+    verdict = CertificateVerifier(genesis).verify(package.read_bytes())
+    if as_json:
+        echo_json(verdict.to_json())
+    else:
+        _report(verdict)
+    ctx.exit(0 if verdict.valid else 1)
