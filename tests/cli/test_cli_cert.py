@@ -95,6 +95,17 @@ def test_batch_revoke_and_verify(school: Served, keys: tuple[Path, Path], tmp_pa
 
     revoked = run("revoke", *node, str(files[1]), "--key", str(account), "--reason", "misconduct")
     assert revoked.exit_code == 0, revoked.output
+    # The package built before the revocation proves the old state; a refreshed one
+    # carries the latest block, and the offline check then reports the revocation.
+    stale = run("verify", str(files[1]), "--genesis", str(genesis))
+    assert stale.exit_code == 0, stale.output
+    fresh = tmp_path / "fresh.salus-cert"
+    refreshed = run("refresh", *node, str(files[1]), "-o", str(fresh))
+    assert refreshed.exit_code == 0, refreshed.output
+    now = run("verify", str(fresh), "--genesis", str(genesis))
+    assert now.exit_code == 1, now.output
+    assert now.output.startswith("revoked"), now.output
+    assert "misconduct" in now.output
     # Re-issue fresh proofs is a node feature; the old package still verifies, tampering fails.
     raw = bytearray(files[0].read_bytes())
     raw[len(raw) // 2] ^= 1

@@ -20,6 +20,7 @@ from salus.apps.learning.issuance import (
     issue_batch,
     package_address,
     published_courses,
+    refresh_package,
 )
 from salus.cli._common import (
     CommandError,
@@ -226,6 +227,38 @@ def _status_command(action: str, summary: str, sample: str) -> click.Command:
         click.echo(f"{done} in block {status.get('height')}: {reason}")
 
     return command
+
+
+@cert.command(
+    "refresh",
+    epilog=example(
+        "salus cert refresh ada.salus-cert -o ada-now.salus-cert",
+        "salus cert verify ada-now.salus-cert --genesis genesis.json",
+    ),
+)
+@node_option
+@click.argument("package", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the refreshed package.",
+)
+def cert_refresh(node_url: str, package: Path, out: Path) -> None:
+    """Fetch current proofs for a certificate, so an offline check sees revocations.
+
+    A package proves the ledger as it was when it was built; a refreshed one proves
+    the latest block, so 'salus cert verify' reports a later revocation or
+    suspension ("revoked at block N: reason") with no node running.
+    """
+    with open_client(node_url) as client:
+        try:
+            fresh = refresh_package(client, package.read_bytes())
+        except ValueError as exc:
+            raise InputError(f"{package} is not a certificate package: {exc}") from None
+    out.write_bytes(fresh)
+    click.echo(f"wrote {out} with proofs from the node's latest block")
 
 
 for _action, _summary, _sample in (

@@ -53,6 +53,7 @@ __all__ = [
     "issue_batch",
     "package_address",
     "published_courses",
+    "refresh_package",
     "revoke",
     "status_list_url",
     "suspend",
@@ -277,6 +278,35 @@ def package_address(package: bytes) -> tuple[str, int, str]:
     except SalusError as exc:
         raise ValueError(exc.reason) from None
     return root.hex(), int(data["index"]), str(data["issuer"])
+
+
+def refresh_package(client: SalusClient, package: bytes) -> bytes:
+    """The same certificate with proofs from the node's latest block.
+
+    A package carries the ledger state of the block it was built at; refreshing it
+    lets an offline check see a later revocation or suspension ("revoked at block
+    N: reason"). The token and its batch path are unchanged.
+    """
+    data = decode_package(package)
+    root, index, issuer = package_address(package)
+    header, _, _ = decode_vc_jwt(data["token"])
+    signing_key = str(header["kid"]).split("#", 1)[0]
+    batch = _value(client, f"batch/{root}")
+    if batch is None:
+        raise IssuanceError(f"batch {root} is not anchored on this node's ledger")
+    status_index = int(batch["status_start"]) + index
+    keys = package_keys(
+        root=bytes.fromhex(root), issuer=issuer, key=signing_key, status_index=status_index
+    )
+    shared, statuses = _proofs(client, keys, [keys["status"]])
+    return encode_package(
+        token=data["token"],
+        issuer=issuer,
+        index=index,
+        count=int(data["count"]),
+        path=data["path"],
+        proofs={**shared, "status": statuses[0]},
+    )
 
 
 def change_status(
