@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,6 +98,19 @@ def test_batch_revoke_and_verify(school: Served, keys: tuple[Path, Path], tmp_pa
     assert revoked.exit_code == 0, revoked.output
     # The package built before the revocation proves the old state; a refreshed one
     # carries the latest block, and the offline check then reports the revocation.
+    bundle_path = tmp_path / "ada.json"
+    exported = run(
+        "export", *node, "--learner", LEARNERS[0].did, "--from", str(out), "--transcript",
+        "-o", str(bundle_path),
+    )  # fmt: skip
+    assert exported.exit_code == 0, exported.output
+    bundle = json.loads(bundle_path.read_text())
+    assert bundle["type"] == ["VerifiablePresentation"]
+    assert bundle["holder"] == LEARNERS[0].did
+    assert len(bundle["verifiableCredential"]) == 1
+    assert len(bundle["salusPackages"]) == 1
+    assert isinstance(bundle["salusTranscript"], list)
+    assert run("export", "--learner", "not-a-did", "--from", str(out), "-o", "x").exit_code == 2
     stale = run("verify", str(files[1]), "--genesis", str(genesis))
     assert stale.exit_code == 0, stale.output
     fresh = tmp_path / "fresh.salus-cert"

@@ -7,6 +7,7 @@ Thin over :mod:`salus.apps.learning.issuance` (online) and
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import click
 
 from salus.apps.learning.certificate import CertificateVerdict, CertificateVerifier
 from salus.apps.learning.cohort import drop_unknown_courses, parse_cohort
+from salus.apps.learning.export import learner_bundle
 from salus.apps.learning.issuance import (
     CertificateRecord,
     change_status,
@@ -33,9 +35,10 @@ from salus.cli._common import (
     open_client,
     passphrase_option,
 )
-from salus.core.crypto import Signer
+from salus.client import SalusClient
+from salus.core.crypto import Signer, public_key_from_did
 from salus.core.genesis import Genesis
-from salus.errors import GenesisError
+from salus.errors import GenesisError, SalusError
 from salus.keystore import load_key
 
 __all__ = ["cert"]
@@ -259,6 +262,78 @@ def cert_refresh(node_url: str, package: Path, out: Path) -> None:
             raise InputError(f"{package} is not a certificate package: {exc}") from None
     out.write_bytes(fresh)
     click.echo(f"wrote {out} with proofs from the node's latest block")
+
+
+@cert.command(
+    "export",
+    epilog=example(
+        "salus cert export --learner did:key:z6Mk... --from certificates/ -o ada-records.json",
+        "salus cert export --learner did:key:z6Mk... --from certificates/ --transcript "
+        "-o ada-records.json",
+    ),
+)
+@node_option
+@click.option("--learner", required=True, metavar="DID", help="The learner's did:key.")
+@click.option(
+    "--from",
+    "sources",
+    required=True,
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A directory of certificate packages (*.salus-cert); repeat for several.",
+)
+@click.option(
+    "--transcript", is_flag=True, help="Also include the learner's records from the node."
+)
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the bundle (JSON).",
+)
+def cert_export(
+    node_url: str, learner: str, sources: tuple[Path, ...], transcript: bool, out: Path
+) -> None:
+    """Export a learner's certificates (and records) as one bundle for another system.
+
+    The bundle is a W3C Verifiable Presentation holding the learner's VC-JWTs, with
+    each certificate's package beside it for offline checks and, with --transcript,
+    the learner's enrolments, completions and results from the node.
+    """
+    try:
+        public_key_from_did(learner)
+    except SalusError as exc:
+        raise InputError(f"--learner: {exc.reason}") from None
+    packages = [
+        (str(path), path.read_bytes())
+        for source in sources
+        for path in sorted(source.glob("*.salus-cert"))
+    ]
+    events: list[dict[str, Any]] | None = None
+    if transcript:
+        with open_client(node_url) as client:
+            events = _transcript(client, learner)
+    result = learner_bundle(learner, packages, transcript=events)
+    out.write_text(json.dumps(result.presentation, indent=2, sort_keys=True) + "\n")
+    for problem in result.unreadable:
+        click.echo(f"skipped {problem}", err=True)
+    click.echo(
+        f"wrote {out}: {result.included} certificate(s) of {learner}"
+        + (f", {len(events)} record(s)" if events is not None else "")
+    )
+
+
+def _transcript(client: SalusClient, learner: str) -> list[dict[str, Any]]:
+    """Every learning-record event about ``learner``, following the paging cursor."""
+    events: list[dict[str, Any]] = []
+    after = 0
+    while True:
+        page = client.events(contract="learning", subject=learner, after=after, limit=500)
+        events.extend(page["events"])
+        if page.get("next") is None:
+            return events
+        after = int(page["next"])
 
 
 for _action, _summary, _sample in (
