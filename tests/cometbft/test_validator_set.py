@@ -35,12 +35,16 @@ def _govern(net: Net, kind: str, params: dict[str, Any]) -> dict[str, Any]:
         if event["type"] == "proposed"
     )
     for name in names[1:]:
+        # Read the proposal only once this node has the block of the last vote: a node
+        # that lags would still show it open and its approval would come too late.
+        net.wait_salus_height([name], int(status["height"]))
         with net.client(name) as client:
             proposal = client.state("identity", f"proposal/{number}")["value"]
             if proposal["status"] == "executed":
                 return proposal
             sent = client.send(net.org_keys[name], "identity", "approve", {"proposal": number})
-            assert client.wait_for(sent["id"])["status"] == "committed"
+            status = client.wait_for(sent["id"])
+            assert status["status"] == "committed", status
     with net.client(names[0]) as client:
         height = client.status()["height"]
     net.wait_salus_height(names, height)
