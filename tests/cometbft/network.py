@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from salus.client import SalusClient
+from salus.client import ApiError, SalusClient
 from salus.cometbft.home import NodePorts
 from salus.cometbft.testnet import TESTNET_PASSPHRASE, Testnet, create_testnet
 from salus.core.crypto import Signer
@@ -127,6 +127,21 @@ class Net:
                 )
                 assert mine["hash"] == theirs["hash"], f"header differs at height {height}"
         return common
+
+    def next_nonce(self, signer: Signer) -> int:
+        """The signer's next nonce as the most advanced reachable node sees it.
+
+        Tests send one key's transactions through different nodes; a node a block
+        behind the others would hand out a nonce that is already used.
+        """
+        seen = []
+        for name in self.names:
+            try:
+                with self.client(name, timeout=5.0) as client:
+                    seen.append(client.next_nonce(signer.did))
+            except ApiError:
+                continue  # a node the test stopped
+        return max(seen)
 
     def anchor_tx(self, signer: Signer, nonce: int, label: str) -> SignedTransaction:
         digest = hashlib.sha256(f"{label} {time.time_ns()}".encode()).hexdigest()

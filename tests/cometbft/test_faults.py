@@ -7,6 +7,7 @@ Each test leaves all four validators running for the next one.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -18,10 +19,14 @@ pytestmark = [pytest.mark.cometbft, pytest.mark.slow]
 
 def test_a_transaction_sent_to_any_node_is_committed_once_everywhere(net: Net) -> None:
     signer = net.org_keys["red-cross"]
-    ids = []
+    ids: list[tuple[Any, int]] = []
     for name in net.names:
+        if ids:
+            # Ask this node for the next nonce only once it has the previous block:
+            # a node one block behind would hand out a nonce that is already used.
+            net.wait_salus_height([name], ids[-1][1])
         with net.client(name) as client:
-            nonce = client.next_nonce(signer.did)
+            nonce = net.next_nonce(signer)
             stx = net.anchor_tx(signer, nonce, f"via {name}")
             assert client.submit(stx)["status"] == "pending"
             assert client.tx(stx.id_hex)["status"] == "pending"
@@ -45,7 +50,7 @@ def test_resubmitting_a_committed_transaction_is_a_replay(net: Net) -> None:
     signer = net.org_keys["city-lab"]
     first, second = net.names[0], net.names[2]
     with net.client(first) as client:
-        stx = net.anchor_tx(signer, client.next_nonce(signer.did), "replay")
+        stx = net.anchor_tx(signer, net.next_nonce(signer), "replay")
         client.submit(stx)
         height = client.wait_for(stx.id_hex)["height"]
     net.wait_salus_height(net.names, height)
@@ -83,7 +88,7 @@ def test_one_validator_down_blocks_keep_committing(net: Net) -> None:
         net.testnet.wait_for_height(start + 5, up, timeout=30)
         signer = net.org_keys["health-ministry"]
         with net.client(up[1]) as client:
-            stx = net.anchor_tx(signer, client.next_nonce(signer.did), "one down")
+            stx = net.anchor_tx(signer, net.next_nonce(signer), "one down")
             client.submit(stx)
             assert client.wait_for(stx.id_hex)["status"] == "committed"
     finally:
@@ -105,7 +110,7 @@ def test_two_validators_down_commits_halt_without_fork_then_resume(net: Net) -> 
         halted = [net.height(name) for name in up]
         signer = net.org_keys["city-hospital"]
         with net.client(up[0]) as client:
-            stx = net.anchor_tx(signer, client.next_nonce(signer.did), "two down")
+            stx = net.anchor_tx(signer, net.next_nonce(signer), "two down")
             assert client.submit(stx)["status"] == "pending"
         time.sleep(3)
         assert [net.height(name) for name in up] == halted, "blocks committed without 2/3"

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.cometbft, pytest.mark.slow]
 def test_a_transaction_proof_from_any_node_verifies_offline(net: Net, tmp_path: Path) -> None:
     signer = net.org_keys["city-hospital"]
     with net.client(net.names[0]) as client:
-        stx = net.anchor_tx(signer, client.next_nonce(signer.did), "proof")
+        stx = net.anchor_tx(signer, net.next_nonce(signer), "proof")
         client.submit(stx)
         height = client.wait_for(stx.id_hex)["height"]
     for name in net.names:
