@@ -11,7 +11,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
 
 from salus.errors import SalusError
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     import uvicorn
     from fastapi import FastAPI
 
-__all__ = ["ApiServerThread", "bind_listener"]
+__all__ = ["ApiServerThread", "ServedNode", "bind_listener"]
 
 
 def bind_listener(host: str, port: int) -> socket.socket:
@@ -82,3 +83,36 @@ class ApiServerThread:
         self._server.should_exit = True
         if self._thread.ident is not None:
             self._thread.join(timeout=timeout)
+
+
+class ServedNode:
+    """What the node runners share: a URL from host and port, and ``with`` support.
+
+    Subclasses set ``host`` and ``port`` and define ``start()`` and ``stop()``.
+    """
+
+    host: str
+    port: int
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -32,6 +32,7 @@ __all__ = [
     "open_client",
     "parse_args_json",
     "passphrase_option",
+    "threshold_option",
     "to_json_text",
 ]
 
@@ -86,6 +87,30 @@ def to_json_text(value: Any, *, indent: int | None = 2) -> str:
 def echo_json(value: Any) -> None:
     """Pretty JSON on stdout."""
     click.echo(to_json_text(value))
+
+
+# -- governance -----------------------------------------------------------------------
+
+
+def _threshold(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, int]:
+    from salus.cli.home import parse_threshold
+
+    try:
+        return parse_threshold(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
+def threshold_option(function: F) -> F:
+    """``--threshold M/N``: the share of organisations that must approve a change."""
+    return click.option(
+        "--threshold",
+        default="2/3",
+        show_default=True,
+        metavar="M/N",
+        callback=_threshold,
+        help="Share of organisations that must approve a governance change.",
+    )(function)
 
 
 # -- passphrases ----------------------------------------------------------------------

@@ -11,8 +11,14 @@ from pathlib import Path
 import click
 
 from salus import demo as demo_lib
-from salus.cli._common import CommandError, example, get_passphrase, passphrase_option
-from salus.cli.home import NodeHome, OrganisationPlan, create_home, parse_threshold
+from salus.cli._common import (
+    CommandError,
+    example,
+    get_passphrase,
+    passphrase_option,
+    threshold_option,
+)
+from salus.cli.home import NodeHome, OrganisationPlan, create_home
 from salus.cli.server import NodeServer, is_loopback, wait_for_signal
 from salus.client import SalusClient
 from salus.keystore import load_key
@@ -32,13 +38,6 @@ def _org_plan(
         except ValueError as exc:
             raise click.BadParameter(str(exc), ctx, param) from None
     return plans
-
-
-def _threshold(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, int]:
-    try:
-        return parse_threshold(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), ctx, param) from None
 
 
 @click.command(
@@ -64,14 +63,7 @@ def _threshold(ctx: click.Context, param: click.Parameter, value: str) -> tuple[
     metavar='ID:"Name"[:role1,role2]',
     help="A founding organisation (repeat for each).",
 )
-@click.option(
-    "--threshold",
-    default="2/3",
-    show_default=True,
-    metavar="M/N",
-    callback=_threshold,
-    help="Share of organisations that must approve a governance change.",
-)
+@threshold_option
 @click.option(
     "--validators",
     default=1,

@@ -16,8 +16,8 @@ from salus.cli._common import (
     echo_json,
     example,
     passphrase_option,
+    threshold_option,
 )
-from salus.cli.home import parse_threshold
 
 __all__ = ["testnet"]
 
@@ -33,13 +33,6 @@ def _dir_option(function: click.decorators.FC) -> click.decorators.FC:
         type=click.Path(file_okay=False, path_type=Path),
         help="The testnet's directory (homes, keys, logs, pids).",
     )(function)
-
-
-def _threshold(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, int]:
-    try:
-        return parse_threshold(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), ctx, param) from None
 
 
 @click.group(
@@ -89,14 +82,7 @@ def testnet() -> None:
     help="Node i's Salus HTTP API listens on this port + i.",
 )
 @click.option("--chain-id", default="salus-testnet", show_default=True, help="Network name.")
-@click.option(
-    "--threshold",
-    default="2/3",
-    show_default=True,
-    metavar="M/N",
-    callback=_threshold,
-    help="Share of organisations that must approve a governance change.",
-)
+@threshold_option
 @click.option(
     "--timeout-commit-ms",
     default=500,

@@ -19,9 +19,9 @@ import signal
 import socket
 import threading
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import FrameType
 
-from salus.api.serving import ApiServerThread, bind_listener
+from salus.api.serving import ApiServerThread, ServedNode, bind_listener
 from salus.core.crypto import Signer
 from salus.core.genesis import Genesis
 from salus.node.blobs import FileBlobStore
@@ -42,7 +42,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class NodeServer:
+class NodeServer(ServedNode):
     """A node, its solo engine and its HTTP API, started and stopped together."""
 
     def __init__(
@@ -70,23 +70,6 @@ class NodeServer:
         self._http: ApiServerThread | None = None
         self._sock: socket.socket | None = None
         self._stopped = False
-
-    @property
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
-
-    def __enter__(self) -> NodeServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self, *, timeout: float = 15.0) -> None:
         """Open the node, bind the socket and serve; returns when the API answers."""

@@ -48,11 +48,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from salus.abci import AbciServer, SalusApp
-from salus.api.serving import ApiServerThread, bind_listener
+from salus.api.serving import ApiServerThread, ServedNode, bind_listener
 from salus.cometbft.home import NodePorts, node_id, write_cometbft_home
 from salus.cometbft.rpc import CometBFTError, CometRPC
 from salus.core.crypto import Signer
@@ -347,7 +347,7 @@ def _pdeathsig_hook() -> Callable[[], None] | None:
     return hook
 
 
-class CometNode:
+class CometNode(ServedNode):
     """The Salus side of one CometBFT node, and the CometBFT child it runs."""
 
     def __init__(
@@ -378,23 +378,6 @@ class CometNode:
         self._http: ApiServerThread | None = None
         self._sock: socket.socket | None = None
         self._stopped = False
-
-    @property
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
-
-    def __enter__(self) -> CometNode:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- start -----------------------------------------------------------------------
 
