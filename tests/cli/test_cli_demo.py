@@ -135,5 +135,41 @@ def test_demo_command_seeds_serves_and_stops_cleanly(tmp_path: Path) -> None:
     assert 'passphrase "demo"' in output and "DEMO ONLY" in output
     assert f"salus query --node {base} state identity org/open-university" in output
     assert f"salus verify proof.cbor --genesis {home.resolve() / 'genesis.json'}" in output
+    assert f"{base}/verify/" in output
+    assert "demo-certificates/revoked" not in output  # files are named by learner
+    assert "salus cert verify" in output and "# revoked at block N: reason" in output
     assert "Stopped (SIGINT)" in output
     assert "Traceback" not in output
+
+
+def test_application_demos_seed_once_and_their_certificates_verify_offline(
+    tmp_path: Path,
+) -> None:
+    from salus.apps.learning.certificate import verify_certificate
+
+    home = tmp_path / "demo"
+    _demo_home(home)
+    layout = NodeHome(home)
+    validator = load_key(layout.validator_key_path, demo.DEMO_PASSPHRASE)
+    genesis = layout.load_genesis()
+    server = NodeServer(genesis, validator, layout.data_dir, port=0, block_interval_ms=20)
+    with server, SalusClient(server.url) as client:
+        seed, _ = demo.ensure_seeded(client, home)
+        records, seeded = demo.seed_apps(client, home, server.url, demo.DEMO_APPS)
+        assert seeded == [app.name for app in demo.DEMO_APPS]
+        height = client.status()["height"]
+        again, seeded_again = demo.seed_apps(client, home, server.url, demo.DEMO_APPS)
+        assert seeded_again == []
+        assert again == records
+        assert client.status()["height"] == height
+
+    learning = records["learning"]
+    verdicts = [
+        verify_certificate(Path(path).read_bytes(), genesis) for path in learning["certificates"]
+    ]
+    assert [v.verdict for v in verdicts] == ["valid", "valid", "suspended", "revoked"]
+    assert "not invigilated" in verdicts[3].reason
+    assert Path(learning["pdf"]).read_bytes().startswith(b"%PDF-")
+    guide = demo.demo_guide(home, server.url, seed, records)
+    assert f"{server.url}/verify/" in guide
+    assert f"salus cert verify {learning['revoked']}" in guide

@@ -361,11 +361,14 @@ def demo(home: Path, port: int, fresh: bool) -> None:
             seed, seeded_now = demo_lib.ensure_seeded(
                 client, home, passphrase=passphrase, log=click.echo
             )
+            apps, _ = demo_lib.seed_apps(
+                client, home, server.url, demo_lib.DEMO_APPS, passphrase=passphrase, log=click.echo
+            )
         if not seeded_now:
             click.echo(f"Demo activity was seeded on an earlier run ({home / 'demo.json'}).")
         click.echo("")
         click.echo(f"Salus demo network {genesis.chain_id!r} is running at {server.url}")
-        click.echo(demo_lib.demo_guide(home, server.url, seed))
+        click.echo(demo_lib.demo_guide(home, server.url, seed, apps))
         click.echo("")
         click.echo("Press Ctrl+C to stop.")
         cause = wait_for_signal(server)

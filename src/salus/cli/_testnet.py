@@ -214,6 +214,14 @@ def _seed_demo(net: Any, passphrases: list[str]) -> None:
                 seed, seeded_now = demo_lib.ensure_seeded(
                     client, net.root, passphrase=passphrase, log=click.echo
                 )
+                apps, _ = demo_lib.seed_apps(
+                    client,
+                    net.root,
+                    first.api_url,
+                    demo_lib.DEMO_APPS,
+                    passphrase=passphrase,
+                    log=click.echo,
+                )
                 break
             except KeystoreError:
                 if attempt == len(passphrases):
@@ -221,7 +229,7 @@ def _seed_demo(net: Any, passphrases: list[str]) -> None:
     if not seeded_now:
         click.echo(f"Demo activity was seeded on an earlier run ({net.root / 'demo.json'}).")
     click.echo("")
-    click.echo(demo_lib.demo_guide(net.root, first.api_url, seed))
+    click.echo(demo_lib.demo_guide(net.root, first.api_url, seed, apps))
     click.echo("(On a testnet, stop the nodes with 'salus testnet down' instead of Ctrl+C.)")
 
 

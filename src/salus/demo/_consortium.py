@@ -1,4 +1,4 @@
-"""The demo consortium and its seeded activity, as library functions.
+"""The demo consortium and its governance activity (the applications seed in their own modules).
 
 ``salus demo`` creates a small consortium, starts a node and then calls
 :func:`ensure_seeded`, which drives the node through its HTTP API exactly as real
@@ -46,9 +46,12 @@ __all__ = [
     "GRANTED_ROLE",
     "NEW_ORGANISATION",
     "DemoSeed",
+    "TxRunner",
     "demo_guide",
+    "demo_key",
     "ensure_seeded",
     "is_demo_home",
+    "key_path",
     "load_seed",
     "seed_demo",
 ]
@@ -100,7 +103,7 @@ class DemoSeed:
         return cls(**{**data, "grant_txs": tuple(data["grant_txs"])})
 
 
-def _key_path(home: Path, name: str) -> Path:
+def key_path(home: Path, name: str) -> Path:
     return home / "keys" / f"{name}.key"
 
 
@@ -111,7 +114,7 @@ def is_demo_home(home: Path) -> bool:
     except (OSError, ValueError, AttributeError):
         return False
     return chain_id == DEMO_CHAIN_ID and all(
-        _key_path(home, org_id).is_file() for org_id, _, _ in DEMO_ORGANISATIONS
+        key_path(home, org_id).is_file() for org_id, _, _ in DEMO_ORGANISATIONS
     )
 
 
@@ -126,9 +129,9 @@ def load_seed(home: Path) -> DemoSeed | None:
         raise SalusError(f"{home / SEED_MARKER} is unreadable ({exc}); use --fresh") from None
 
 
-def _demo_key(home: Path, name: str, passphrase: str) -> Signer:
+def demo_key(home: Path, name: str, passphrase: str) -> Signer:
     """Load a demo key, creating it (fast KDF preset: demo keys protect nothing)."""
-    path = _key_path(home, name)
+    path = key_path(home, name)
     if path.exists():
         return load_key(path, passphrase)
     signer = new_signer()
@@ -136,7 +139,9 @@ def _demo_key(home: Path, name: str, passphrase: str) -> Signer:
     return signer
 
 
-class _Seeder:
+class TxRunner:
+    """Sends one signed transaction at a time and waits until it is final, logging each step."""
+
     def __init__(self, client: SalusClient, timeout: float, log: Callable[[str], None]) -> None:
         self.client = client
         self.timeout = timeout
@@ -180,12 +185,12 @@ def seed_demo(
     log: Callable[[str], None] = lambda line: None,
 ) -> DemoSeed:
     """Drive the demo activity through ``client``'s node and record it in ``home``."""
-    ministry = load_key(_key_path(home, "health-ministry"), passphrase)
-    hospital = load_key(_key_path(home, "city-hospital"), passphrase)
-    red_cross = load_key(_key_path(home, "red-cross"), passphrase)
-    university = _demo_key(home, NEW_ORGANISATION, passphrase)
-    volunteer = _demo_key(home, VOLUNTEER_KEY, passphrase)
-    seeder = _Seeder(client, timeout, log)
+    ministry = load_key(key_path(home, "health-ministry"), passphrase)
+    hospital = load_key(key_path(home, "city-hospital"), passphrase)
+    red_cross = load_key(key_path(home, "red-cross"), passphrase)
+    university = demo_key(home, NEW_ORGANISATION, passphrase)
+    volunteer = demo_key(home, VOLUNTEER_KEY, passphrase)
+    seeder = TxRunner(client, timeout, log)
 
     proposed = seeder.run(
         f"propose adding {NEW_ORGANISATION}",
@@ -323,8 +328,8 @@ def demo_guide(home: Path, url: str, seed: DemoSeed) -> str:
     q = shlex.quote
     node = f"--node {q(url)}"
     genesis = q(str(home / "genesis.json"))
-    red_cross_key = q(str(_key_path(home, "red-cross")))
-    hospital_key = q(str(_key_path(home, "city-hospital")))
+    red_cross_key = q(str(key_path(home, "red-cross")))
+    hospital_key = q(str(key_path(home, "city-hospital")))
     grant_args = json.dumps(
         {"kind": "grant_role", "params": {"subject": seed.volunteer_did, "role": "juror"}}
     )
