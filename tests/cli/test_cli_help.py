@@ -119,4 +119,4 @@ def test_public_surface() -> None:
         "create_home",
         "parse_threshold",
     }
-    assert set(salus.cli.server.__all__) == {"NodeServer", "is_loopback", "wait_for_signal"}
+    assert set(salus.cli.server.__all__) == {"NodeServer", "is_loopback"}

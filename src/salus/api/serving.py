@@ -8,10 +8,12 @@ the caller's thread stays free to wait for signals or to seed a demo.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import socket
 import threading
 import time
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Self
 
 from salus.errors import SalusError
@@ -86,9 +88,11 @@ class ApiServerThread:
 
 
 class ServedNode:
-    """What the node runners share: a URL from host and port, and ``with`` support.
+    """What the node runners share: a URL from host and port, ``with`` support, and
+    waiting for a stop signal.
 
-    Subclasses set ``host`` and ``port`` and define ``start()`` and ``stop()``.
+    Subclasses set ``host`` and ``port``, define ``start()`` and ``stop()``, and may say
+    why the node can no longer work in ``failure``.
     """
 
     host: str
@@ -104,6 +108,35 @@ class ServedNode:
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def failure(self) -> str | None:
+        """Why the node can no longer work, else ``None``."""
+        return None
+
+    def wait_for_signal(self) -> str:
+        """Block the calling (main) thread until SIGINT or SIGTERM or a failure; name the cause."""
+        received: list[str] = []
+
+        # The handler runs in the main thread, between any two bytecodes of the loop
+        # below, so it must take no lock: a threading.Event set here deadlocks when the
+        # signal lands while the main thread holds that Event's lock inside Event.wait.
+        # It only appends, and the loop polls.
+        def handler(signum: int, frame: FrameType | None) -> None:
+            received.append(signal.Signals(signum).name)
+
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            while not received:
+                failure = self.failure
+                if failure is not None:
+                    return failure
+                time.sleep(0.1)
+        finally:
+            for sig, old in previous.items():
+                with contextlib.suppress(ValueError, TypeError):
+                    signal.signal(sig, old)
+        return received[0]
 
     def __enter__(self) -> Self:
         self.start()

@@ -19,7 +19,7 @@ from salus.cli._common import (
     threshold_option,
 )
 from salus.cli.home import NodeHome, OrganisationPlan, create_home
-from salus.cli.server import NodeServer, is_loopback, wait_for_signal
+from salus.cli.server import NodeServer, is_loopback
 from salus.client import SalusClient
 from salus.keystore import load_key
 
@@ -293,7 +293,7 @@ def node(
             )
         click.echo(f"Listening on {server.url}  (explorer {server.url}/explorer/)")
         click.echo("Press Ctrl+C to stop.", err=True)
-        cause = wait_for_signal(server)
+        cause = server.wait_for_signal()
     finally:
         server.stop()
     if cause == "server stopped":
@@ -371,7 +371,7 @@ def demo(home: Path, port: int, fresh: bool) -> None:
         click.echo(demo_lib.demo_guide(home, server.url, seed, apps))
         click.echo("")
         click.echo("Press Ctrl+C to stop.")
-        cause = wait_for_signal(server)
+        cause = server.wait_for_signal()
     finally:
         server.stop()
     if cause == "server stopped":

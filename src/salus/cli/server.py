@@ -13,13 +13,9 @@ close the store.
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
-import signal
 import socket
-import threading
 from pathlib import Path
-from types import FrameType
 
 from salus.api.serving import ApiServerThread, ServedNode, bind_listener
 from salus.core.crypto import Signer
@@ -29,7 +25,7 @@ from salus.node.node import Node
 from salus.node.solo import SoloEngine
 from salus.node.storage import SqliteStore
 
-__all__ = ["NodeServer", "is_loopback", "wait_for_signal"]
+__all__ = ["NodeServer", "is_loopback"]
 
 
 def is_loopback(host: str) -> bool:
@@ -101,6 +97,11 @@ class NodeServer(ServedNode):
         """Whether the HTTP thread is still serving."""
         return self._http is not None and self._http.alive
 
+    @property
+    def failure(self) -> str | None:
+        """``"server stopped"`` once the HTTP thread has ended, else ``None``."""
+        return None if self.alive else "server stopped"
+
     def stop(self) -> None:
         """Stop serving, stop the engine after its current block, close the store."""
         if self._stopped:
@@ -114,24 +115,3 @@ class NodeServer(ServedNode):
             self.store.close()
         if self._sock is not None:
             self._sock.close()
-
-
-def wait_for_signal(server: NodeServer) -> str:
-    """Block the main thread until SIGINT or SIGTERM (or the server dies); name the cause."""
-    received: list[str] = []
-    wake = threading.Event()
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        received.append(signal.Signals(signum).name)
-        wake.set()
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        while not wake.wait(0.2):
-            if not server.alive:
-                return "server stopped"
-    finally:
-        for sig, old in previous.items():
-            with contextlib.suppress(ValueError, TypeError):
-                signal.signal(sig, old)
-    return received[0]

@@ -32,7 +32,6 @@ up (``PR_SET_PDEATHSIG``).
 from __future__ import annotations
 
 import base64
-import contextlib
 import ctypes
 import json
 import logging
@@ -41,14 +40,12 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import tomllib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from salus.abci import AbciServer, SalusApp
@@ -464,27 +461,6 @@ class CometNode(ServedNode):
         if self._http is not None and not self._http.alive:
             return "the HTTP server stopped"
         return None
-
-    def wait_for_signal(self) -> str:
-        """Block until SIGINT/SIGTERM or a failure; name the cause."""
-        received: list[str] = []
-        wake = threading.Event()
-
-        def handler(signum: int, frame: FrameType | None) -> None:
-            received.append(signal.Signals(signum).name)
-            wake.set()
-
-        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            while not wake.wait(0.2):
-                failure = self.failure
-                if failure is not None:
-                    return failure
-        finally:
-            for sig, old in previous.items():
-                with contextlib.suppress(ValueError, TypeError):
-                    signal.signal(sig, old)
-        return received[0]
 
     # -- stop --------------------------------------------------------------------------
 
