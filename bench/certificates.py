@@ -1,6 +1,6 @@
 """Benchmark: batch-issue course certificates, anchor them, verify them all offline.
 
-    .venv/bin/python bench/certificates.py [--count 10000]
+    .venv/bin/python bench/certificates.py [--count 10000] [--http-count 10000]
 
 What it does, with real parts only:
 1. Start an in-process :class:`~salus.node.Node` over SQLite (temporary directory) with
@@ -12,11 +12,20 @@ What it does, with real parts only:
    proofs once for the batch and one status proof per certificate, and encode every
    certificate package.
 3. Verifying (timed, ``verified_per_s``): with the node closed, verify every package
-   with :class:`~salus.apps.learning.certificate.CertificateVerifier` and the genesis
-   only. The verifier remembers state bundles it already checked, so the batch's shared
-   proofs are verified once; each certificate's signature, path and status proof are
-   verified individually. ``verified_cold_per_s`` is a sample with a fresh verifier per
-   package (every proof checked every time).
+   with one :class:`~salus.apps.learning.certificate.CertificateVerifier` and the
+   genesis only. Each certificate's signature, path and status proof are verified
+   individually; the batch's shared proofs once (verifiers share proven bundles).
+   ``verified_cold_per_s``: a sample with a *fresh verifier per package*, as the web
+   page and the CLI make one, starting from an empty memory of proven bundles.
+   ``verified_uncached_per_s``: the same with that memory emptied before every
+   package, i.e. every proof of every certificate checked (a first-ever verification).
+4. Issuing through HTTP: a node served in a child process (the solo engine, uvicorn,
+   SQLite, real sockets), a :class:`~salus.client.SalusClient` in this one.
+   ``issued_http_per_s``: :func:`~salus.apps.learning.issuance.issue_batch` as shipped
+   (reads, sign, leaf list upload, anchor, wait, one status proof request per
+   certificate, package). ``issued_http_batch_proofs_per_s``: the same sign + anchor +
+   package with the batch's proofs fetched from ``/batches/{root}/proofs`` (CBOR pages
+   of 10,000) instead of one request per certificate.
 
 The last line printed is one JSON object with the figures.
 """
@@ -25,11 +34,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import tempfile
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+
+import cbor2
+import httpx
 
 from salus.apps.learning import LEARNING, LearningContract
 from salus.apps.learning.certificate import (
@@ -39,11 +53,14 @@ from salus.apps.learning.certificate import (
     verify_certificate,
 )
 from salus.apps.learning.credentials import (
-    CredentialStatus,
     batch_root,
     build_open_badge,
     encode_vc_jwt,
+    status_entries,
 )
+from salus.apps.learning.issuance import CertificateRecord, issue_batch
+from salus.cli.server import NodeServer
+from salus.client import SalusClient
 from salus.core.crypto import Signer
 from salus.core.genesis import Genesis
 from salus.core.identity import IdentityContract
@@ -106,10 +123,10 @@ class Driver:
             raise SystemExit(f"{action} rejected: {status.get('reason')}")
 
 
-def issue(driver: Driver, count: int) -> list[bytes]:
-    record = driver.node.ledger.read(LEARNING, f"issuer/{SCHOOL.did}")
-    start = int(record["next_status_index"])
-    tokens = [
+def sign_certificates(start: int, count: int, base_url: str) -> list[str]:
+    """``count`` OB 3.0 VC-JWTs with status indices from ``start`` on ``base_url``'s lists."""
+    lists = f"{base_url}/v1/learning/issuers/{SCHOOL.did}/status-list"
+    return [
         encode_vc_jwt(
             build_open_badge(
                 credential_id=f"urn:uuid:00000000-0000-4000-8000-{start + i:012d}",
@@ -124,12 +141,18 @@ def issue(driver: Driver, count: int) -> list[bytes]:
                 learner_name=f"Learner {start + i}",
                 credits_available=5,
                 credits_earned=5,
-                status=CredentialStatus("https://school.example/status/1", start + i),
+                status=status_entries(f"{lists}/revocation", f"{lists}/suspension", start + i),
             ),
             SIGNING,
         )
         for i in range(count)
     ]
+
+
+def issue(driver: Driver, count: int) -> list[bytes]:
+    record = driver.node.ledger.read(LEARNING, f"issuer/{SCHOOL.did}")
+    start = int(record["next_status_index"])
+    tokens = sign_certificates(start, count, "https://node.example")
     root, paths = batch_root(tokens)
     driver.run(SCHOOL, "anchor_batch", root=root.hex(), count=count, key=SIGNING.did)
     shared = package_keys(root=root, issuer=SCHOOL.did, key=SIGNING.did, status_index=start)
@@ -152,10 +175,118 @@ def issue(driver: Driver, count: int) -> list[bytes]:
     return packages
 
 
+# --- issuing through HTTP ------------------------------------------------------------------
+
+
+def _serve(home: str, pipe: Connection) -> None:
+    """Child process: serve a solo node until the parent closes the pipe."""
+    server = NodeServer(genesis(), VALIDATOR, Path(home), port=0, block_interval_ms=20)
+    server.start()
+    try:
+        pipe.send(server.url)
+        pipe.recv()  # returns (EOFError) when the parent is done
+    except EOFError:
+        pass
+    finally:
+        server.stop()
+
+
+COURSE = {
+    "course_id": "first-aid-101",
+    "title": "First aid in a shut-down city",
+    "credits": 50,
+    "outcomes": ["Assess a casualty", "Perform CPR"],
+    "assessment": "Practical assessment and quiz",
+}
+
+
+def _commit(client: SalusClient, who: Signer, action: str, args: dict[str, Any]) -> None:
+    status = client.wait_for(client.send(who, LEARNING, action, args)["id"], timeout=60)
+    if status["status"] != "committed":
+        raise SystemExit(f"{action} rejected: {status.get('reason')}")
+
+
+def issue_with_batch_proofs(client: SalusClient, http: httpx.Client, count: int) -> list[bytes]:
+    """Sign, anchor, fetch the batch's proofs in pages from the batch endpoint, package."""
+    record = client.state(LEARNING, f"issuer/{SCHOOL.did}")["value"]
+    start = int(record["next_status_index"])
+    tokens = sign_certificates(start, count, client.base_url)
+    root, paths = batch_root(tokens)
+    _commit(
+        client, SCHOOL, "anchor_batch", {"root": root.hex(), "count": count, "key": SIGNING.did}
+    )
+    url = f"/v1/learning/issuers/{SCHOOL.did}/batches/{root.hex()}/proofs"
+    pages: list[dict[str, Any]] = []
+    offset: int | None = 0
+    while offset is not None:
+        response = http.get(url, params={"start": offset, "format": "cbor"})
+        response.raise_for_status()
+        pages.append(cbor2.loads(response.content))
+        offset = pages[-1]["next"]
+    if len({page["height"] for page in pages}) != 1 or pages[0]["status_start"] != start:
+        raise SystemExit("the proof pages are of different blocks: run again on a quiet node")
+    statuses = [bundle for page in pages for bundle in page["status"]]
+    return [
+        encode_package(
+            token=token,
+            issuer=SCHOOL.did,
+            index=i,
+            count=count,
+            path=paths[i],
+            proofs={**pages[0]["shared"], "status": statuses[i]},
+        )
+        for i, token in enumerate(tokens)
+    ]
+
+
+def issue_over_http(count: int) -> tuple[float, float, list[bytes]]:
+    """Seconds for ``issue_batch`` and for the batch-endpoint issuance, and their packages."""
+    context = multiprocessing.get_context("fork")
+    parent, child = context.Pipe()
+    with tempfile.TemporaryDirectory(prefix="salus-bench-cert-http-") as home:
+        process = context.Process(target=_serve, args=(home, child), daemon=True)
+        process.start()
+        child.close()
+        try:
+            url = parent.recv()
+            with (
+                SalusClient(url, timeout=120) as client,
+                httpx.Client(base_url=url, timeout=120) as http,
+            ):
+                _commit(
+                    client,
+                    ACCREDITOR,
+                    "accredit_issuer",
+                    {"issuer": SCHOOL.did, "name": "Open School"},
+                )
+                _commit(client, SCHOOL, "bind_key", {"key": SIGNING.did})
+                _commit(client, SCHOOL, "publish_course", COURSE)
+                records = [
+                    CertificateRecord(
+                        f"did:example:learner-{i}", "first-aid-101", learner_name=f"Learner {i}"
+                    )
+                    for i in range(count)
+                ]
+                started = time.perf_counter()
+                sdk_packages = issue_batch(client, SCHOOL, SIGNING, records)
+                sdk_s = time.perf_counter() - started
+                started = time.perf_counter()
+                batch_packages = issue_with_batch_proofs(client, http, count)
+                batch_s = time.perf_counter() - started
+        finally:
+            parent.close()
+            process.join(30)
+    return sdk_s, batch_s, sdk_packages + batch_packages
+
+
+# --- main --------------------------------------------------------------------------------
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=10_000)
-    parser.add_argument("--cold-sample", type=int, default=500)
+    parser.add_argument("--http-count", type=int, default=10_000)
+    parser.add_argument("--cold-sample", type=int, default=1000)
     options = parser.parse_args()
     gen = genesis()
     with tempfile.TemporaryDirectory(prefix="salus-bench-cert-") as home:
@@ -175,6 +306,7 @@ def main() -> None:
         node.close()
 
     # Offline from here: the node is closed and its data directory deleted.
+    CertificateVerifier.forget_proven_bundles()
     verifier = CertificateVerifier(gen)
     started = time.perf_counter()
     verdicts = [verifier.verify(package) for package in packages]
@@ -183,12 +315,24 @@ def main() -> None:
     if bad:
         raise SystemExit(f"{len(bad)} certificates failed, first: {bad[0]}")
 
-    sample = packages[: options.cold_sample]
+    sample = packages[-options.cold_sample :]
+    CertificateVerifier.forget_proven_bundles()
     started = time.perf_counter()
     cold = [verify_certificate(package, gen) for package in sample]
     cold_s = time.perf_counter() - started
+    uncached_s = 0.0
+    for package in sample:
+        CertificateVerifier.forget_proven_bundles()
+        started = time.perf_counter()
+        cold.append(verify_certificate(package, gen))
+        uncached_s += time.perf_counter() - started
     if not all(v.valid for v in cold):
         raise SystemExit("a cold verification failed")
+
+    http_s, batch_proofs_s, http_packages = issue_over_http(options.http_count)
+    CertificateVerifier.forget_proven_bundles()
+    if not all(verifier.verify(package).valid for package in http_packages):
+        raise SystemExit("a certificate issued through HTTP does not verify")
 
     sizes = sorted(len(p) for p in packages)
     print(
@@ -200,6 +344,10 @@ def main() -> None:
                 "verified_per_s": round(options.count / verify_s),
                 "verify_s": round(verify_s, 3),
                 "verified_cold_per_s": round(len(sample) / cold_s),
+                "verified_uncached_per_s": round(len(sample) / uncached_s),
+                "http_certificates": options.http_count,
+                "issued_http_per_s": round(options.http_count / http_s),
+                "issued_http_batch_proofs_per_s": round(options.http_count / batch_proofs_s),
                 "package_bytes_median": sizes[len(sizes) // 2],
                 "cpus": os.cpu_count(),
             }

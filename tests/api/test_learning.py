@@ -1,17 +1,38 @@
-"""The /v1/learning routes over real HTTP: issuer, status, status list credential, transcript."""
+"""The /v1/learning routes over real HTTP: issuer, status, status list credentials (JSON and
+signed), batch proofs, transcript."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
+import cbor2
 import httpx
 import pytest
+from fastapi import FastAPI
 
-from salus.apps.learning.certificate import decode_package
-from salus.apps.learning.credentials import verify_vc_jwt
-from salus.apps.learning.issuance import CertificateRecord, issue_batch, revoke
+from salus.api._errors import ApiError, install_error_handlers
+from salus.api._routes_learning import (
+    STATUS_TTL_S,
+    STATUS_VALID_S,
+    _batch_proofs,
+    learning_router,
+)
+from salus.apps.learning.certificate import decode_package, encode_package, verify_certificate
+from salus.apps.learning.credentials import (
+    batch_root,
+    decode_vc_jwt,
+    verify_status_list_jwt,
+    verify_vc_jwt,
+)
+from salus.apps.learning.issuance import CertificateRecord, issue_batch, revoke, suspend
 from salus.apps.learning.status_list import decode_list, status_bit_of
-from tests.api.harness import assert_error
+from salus.core.crypto import did_from_public_key
+from salus.errors import BadSignature
+from salus.node import Node, SqliteStore
+from tests.api.harness import assert_error, serving
 from tests.apps.learning.test_issuance import (
     LEARNERS,
     SCHOOL,
@@ -20,6 +41,7 @@ from tests.apps.learning.test_issuance import (
     served_node,
     setup_school,
 )
+from tests.support import key
 
 BASE = f"/v1/learning/issuers/{SCHOOL.did}"
 
@@ -54,13 +76,20 @@ def test_revocation_shows_in_status_list_credential_and_online(
         SCHOOL_SIGNING,
         [CertificateRecord(LEARNERS[i].did, "first-aid-101") for i in range(2)],
     )
-    entry = verify_vc_jwt(decode_package(packages[1])["token"]).credential["credentialStatus"]
+    entries = verify_vc_jwt(decode_package(packages[1])["token"]).credential["credentialStatus"]
+    entry, suspension_entry = entries
+    assert (entry["statusPurpose"], suspension_entry["statusPurpose"]) == (
+        "revocation",
+        "suspension",
+    )
     index = int(entry["statusListIndex"])
+    assert suspension_entry["statusListIndex"] == str(index)
     response = http.get(entry["statusListCredential"])  # the URL in the credential
     assert response.status_code == 200
     before = response.json()
     assert before["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
-    assert before["issuer"] == SCHOOL.did
+    # Signed (and so issued) by the node's block key, a validator in genesis.
+    assert before["issuer"] == school.node.validator_did()
     assert status_bit_of(entry, before) is False
     assert http.get(f"{BASE}/credentials/{index}").json()["status"] == "active"
 
@@ -76,8 +105,168 @@ def test_revocation_shows_in_status_list_credential_and_online(
         status["height"],
         "exam misconduct",
     )
-    suspension = http.get(f"{BASE}/status-list/suspension").json()
+    suspension = http.get(suspension_entry["statusListCredential"]).json()
     assert suspension["credentialSubject"]["statusPurpose"] == "suspension"
+    assert status_bit_of(suspension_entry, suspension) is False
+
+
+def _publishers(school: Served) -> set[str]:
+    """Who may sign a network's status lists: its genesis validators."""
+    return {did_from_public_key(pk) for pk in school.genesis.validator_powers()}
+
+
+def test_signed_status_lists_follow_suspension(school: Served, http: httpx.Client) -> None:
+    (package,) = issue_batch(
+        school.client, SCHOOL, SCHOOL_SIGNING, [CertificateRecord(LEARNERS[2].did, "first-aid-101")]
+    )
+    revocation, suspension = verify_vc_jwt(decode_package(package)["token"]).credential[
+        "credentialStatus"
+    ]
+
+    def signed(entry: dict[str, Any]) -> tuple[bool, int]:
+        response = http.get(entry["statusListCredential"], headers={"Accept": "application/vc+jwt"})
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/vc+jwt"
+        assert response.headers["vary"] == "Accept"
+        assert response.headers["cache-control"] == f"max-age={STATUS_TTL_S}"
+        listed = verify_status_list_jwt(
+            response.text,
+            list_url=entry["statusListCredential"],
+            purpose=entry["statusPurpose"],
+            publishers=_publishers(school),
+        )
+        assert listed.height == int(response.headers["Salus-Height"])
+        assert listed.valid_until_s == listed.valid_from_s + STATUS_VALID_S
+        return status_bit_of(entry, listed.credential), listed.height
+
+    assert signed(suspension)[0] is False
+    status = suspend(
+        school.client, SCHOOL, status_index=int(suspension["statusListIndex"]), reason="appeal"
+    )
+    bit, height = signed(suspension)
+    assert bit is True and height >= status["height"]
+    assert signed(revocation)[0] is False
+
+
+@pytest.mark.parametrize(
+    ("accept", "jwt"),
+    [
+        ("application/vc+jwt", True),
+        ("application/jwt", True),
+        ("application/json;q=1, application/vc+jwt;q=0.5", True),
+        ("application/vc+jwt;q=0", False),
+        ("application/vc+jwt;q=zero", False),
+        ("*/*", False),
+        ("text/html,application/xhtml+xml", False),
+        ("", False),
+    ],
+)
+def test_content_negotiation(http: httpx.Client, accept: str, jwt: bool) -> None:
+    response = http.get(f"{BASE}/status-list/revocation", headers={"Accept": accept})
+    assert response.status_code == 200
+    if jwt:
+        assert decode_vc_jwt(response.text)[1]["vc"]["type"][1] == "BitstringStatusListCredential"
+    else:
+        assert response.json()["type"][1] == "BitstringStatusListCredential"
+
+
+def test_tampered_signed_list_fails(school: Served, http: httpx.Client) -> None:
+    token = http.get(
+        f"{BASE}/status-list/revocation", headers={"Accept": "application/vc+jwt"}
+    ).text
+    header, payload, signature = token.split(".")
+    flipped = payload[:50] + ("A" if payload[50] != "A" else "B") + payload[51:]
+    with pytest.raises(Exception, match=r"signature|JSON|base64"):
+        verify_status_list_jwt(f"{header}.{flipped}.{signature}")
+    mark = "A" if signature[20] != "A" else "B"
+    with pytest.raises(BadSignature):
+        verify_status_list_jwt(f"{header}.{payload}.{signature[:20]}{mark}{signature[21:]}")
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_signed_lists_are_cached_per_height_and_refreshed(school: Served) -> None:
+    clock = _Clock()
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(learning_router(school.node, clock=clock))
+    url = f"{BASE}/status-list/revocation"
+    accept = {"Accept": "application/vc+jwt"}
+    with serving(app) as base_url, httpx.Client(base_url=base_url, timeout=10) as client:
+        # No transaction is pending, so no block commits while we compare.
+        first = client.get(url, headers=accept)
+        assert client.get(url, headers=accept).text == first.text  # cached
+        assert client.get(url).json() == decode_vc_jwt(first.text)[2]  # same credential
+        clock.now += STATUS_TTL_S - 1
+        assert client.get(url, headers=accept).text == first.text
+        clock.now += 1  # a minute old: signed again, valid for longer
+        again = client.get(url, headers=accept)
+        assert again.headers["Salus-Height"] == first.headers["Salus-Height"]
+        assert again.text != first.text
+        _, payload, credential = decode_vc_jwt(again.text)
+        assert (
+            payload["nbf"] == int(clock.now) and payload["exp"] == int(clock.now) + STATUS_VALID_S
+        )
+        assert credential["id"] == f"{base_url}{url}"  # the URL asked for
+        # A new block: signed again for the new height.
+        args = {"course_id": "first-aid-101", "learner": key(150).did}
+        sent = school.client.send(SCHOOL, "learning", "enrol", args)
+        assert school.client.wait_for(sent["id"])["status"] == "committed"
+        newer = client.get(url, headers=accept)
+        assert int(newer.headers["Salus-Height"]) > int(again.headers["Salus-Height"])
+        assert decode_vc_jwt(newer.text)[1]["salus_height"] == int(newer.headers["Salus-Height"])
+
+
+def test_node_without_a_key_serves_json_only(tmp_path: Path, school: Served) -> None:
+    node = Node(school.genesis, SqliteStore(tmp_path / "ledger.sqlite"), None)
+    try:
+        app = FastAPI()
+        install_error_handlers(app)
+        app.include_router(learning_router(node))
+        with serving(app) as base_url, httpx.Client(base_url=base_url, timeout=10) as client:
+            response = client.get(
+                f"{BASE}/status-list/revocation", headers={"Accept": "application/vc+jwt"}
+            )
+            assert "no status publication key" in assert_error(response, 406, "not_acceptable")
+            # Nothing was issued on this fresh ledger: the JSON form says so too.
+            assert_error(client.get(f"{BASE}/status-list/revocation"), 404)
+    finally:
+        node.close()
+
+
+def test_batch_proofs_build_the_same_packages(school: Served, http: httpx.Client) -> None:
+    records = [CertificateRecord(LEARNERS[i].did, "first-aid-101") for i in range(3)]
+    packages = issue_batch(school.client, SCHOOL, SCHOOL_SIGNING, records)
+    tokens = [decode_package(p)["token"] for p in packages]
+    root, paths = batch_root(tokens)
+    path = f"{BASE}/batches/{root.hex()}/proofs"
+    raw = http.get(path, params={"format": "cbor"})
+    assert raw.headers["content-type"] == "application/cbor"
+    answer = cbor2.loads(raw.content)
+    assert (answer["count"], answer["start"], answer["next"]) == (3, 0, None)
+    assert answer["key"] == SCHOOL_SIGNING.did and len(answer["status"]) == 3
+    for i, token in enumerate(tokens):
+        rebuilt = encode_package(
+            token=token,
+            issuer=SCHOOL.did,
+            index=i,
+            count=3,
+            path=paths[i],
+            proofs={**answer["shared"], "status": answer["status"][i]},
+        )
+        verdict = verify_certificate(rebuilt, school.genesis)
+        assert verdict.valid and verdict.facts["proven_at"] == answer["height"], verdict
+    page = http.get(path, params={"start": 1, "limit": 1}).json()
+    assert (page["start"], page["next"], len(page["status"])) == (1, 2, 1)
+    assert (
+        base64.b64decode(page["shared"]["key"]) and page["status_start"] == answer["status_start"]
+    )
 
 
 def test_transcript_lists_the_learners_events(school: Served, http: httpx.Client) -> None:
@@ -108,6 +297,12 @@ def test_transcript_lists_the_learners_events(school: Served, http: httpx.Client
         (f"{BASE}/credentials/99999999999999999999999", 400),
         (f"{BASE}/credentials/1000000", 404),
         (f"{BASE}/status-list/other", 400),
+        (f"{BASE}/batches/{'ab' * 32}/proofs", 404),
+        (f"{BASE}/batches/xyz/proofs", 400),
+        (f"{BASE}/batches/{'AB' * 32}/proofs", 400),
+        (f"{BASE}/batches/{'ab' * 32}/proofs?limit=0", 400),
+        (f"{BASE}/batches/{'ab' * 32}/proofs?limit=10001", 400),
+        (f"{BASE}/batches/{'ab' * 32}/proofs?format=xml", 400),
         (f"/v1/learning/issuers/{LEARNERS[0].did}/status-list/revocation", 404),
         ("/v1/learning/learners/nobody/transcript", 400),
         (f"/v1/learning/learners/{LEARNERS[0].did}/transcript?limit=0", 400),
@@ -115,3 +310,45 @@ def test_transcript_lists_the_learners_events(school: Served, http: httpx.Client
 )
 def test_bad_input_gets_the_error_shape(http: httpx.Client, path: str, status: int) -> None:
     assert_error(http.get(path), status)
+
+
+class _MovingProofSource:
+    """A proof source (as under CometBFT) whose bundles name another block after ``stable``
+    calls, as if blocks committed while a page of proofs was built."""
+
+    def __init__(self, stable: int | None) -> None:
+        self.stable = stable
+        self.calls = 0
+
+    def tx_proof(self, node: Node, tx_id: bytes) -> bytes:
+        raise AssertionError("not used")
+
+    def state_proof(self, node: Node, raw_key: bytes) -> bytes:
+        self.calls += 1
+        source, node.proof_source = node.proof_source, None
+        try:
+            bundle = node._state_proof(raw_key)
+        finally:
+            node.proof_source = source
+        if self.stable is not None and self.calls > self.stable:
+            data = cbor2.loads(bundle)
+            data["header"]["height"] += self.calls  # another block each time
+            bundle = cbor2.dumps(data)
+        return bundle
+
+
+def test_batch_proofs_from_a_proof_source_must_agree(school: Served) -> None:
+    (package,) = issue_batch(
+        school.client, SCHOOL, SCHOOL_SIGNING, [CertificateRecord(LEARNERS[3].did, "first-aid-101")]
+    )
+    root, _ = batch_root([decode_package(package)["token"]])
+    try:
+        school.node.proof_source = _MovingProofSource(None)
+        answer = _batch_proofs(school.node, SCHOOL.did, root.hex(), 0, 10)
+        assert len(answer["status"]) == 1
+        school.node.proof_source = _MovingProofSource(2)
+        with pytest.raises(ApiError, match="blocks kept committing") as refused:
+            _batch_proofs(school.node, SCHOOL.did, root.hex(), 0, 10)
+        assert refused.value.status == 503
+    finally:
+        school.node.proof_source = None

@@ -20,6 +20,7 @@ from salus.apps.learning.credentials import (
     batch_root,
     build_open_badge,
     encode_vc_jwt,
+    status_entries,
 )
 from salus.core.crypto import Signer
 from salus.core.genesis import Genesis
@@ -33,6 +34,7 @@ ACCREDITOR = key(3)  # red-cross holds "accreditor"
 SCHOOL, SCHOOL_SIGNING = key(40), key(41)
 ROGUE = key(60)
 LIST_URL = "https://school.example/status/1"
+SUSPENSION_URL = "https://school.example/status/2"
 
 
 class Net:
@@ -72,11 +74,24 @@ class Net:
 
 
 def issue(
-    net: Net, signer: Signer, count: int, *, anchor_as: Signer | None = SCHOOL
+    net: Net,
+    signer: Signer,
+    count: int,
+    *,
+    anchor_as: Signer | None = SCHOOL,
+    status: Any = None,
 ) -> tuple[list[str], bytes, list[tuple[bytes, ...]], int]:
-    """Sign ``count`` certificates with ``signer``; anchor them as ``anchor_as`` if given."""
+    """Sign ``count`` certificates with ``signer``; anchor them as ``anchor_as`` if given.
+
+    Each carries a revocation and a suspension entry, unless ``status(index)`` says otherwise.
+    """
     record = net.read(f"issuer/{SCHOOL.did}")
     start = 0 if record is None else int(record["next_status_index"])
+    if status is None:
+
+        def status(index: int) -> Any:
+            return status_entries(LIST_URL, SUSPENSION_URL, index)
+
     tokens = [
         encode_vc_jwt(
             build_open_badge(
@@ -91,7 +106,7 @@ def issue(
                 learner_did=key(100 + i).did,
                 learner_name=f"Learner {i}",
                 credits_earned=5,
-                status=CredentialStatus(LIST_URL, start + i),
+                status=status(start + i),
             ),
             signer,
         )
@@ -266,8 +281,59 @@ def test_withdrawn_issuer_earlier_batch_valid_later_refused(net: Net) -> None:
 def test_other_genesis_is_refused(net: Net, tmp_path: Path) -> None:
     tokens, root, paths, start = issue(net, SCHOOL_SIGNING, 1)
     data = genesis_data(3, chain_id="another-chain")
-    verdict = verify_certificate(
-        package(net, tokens, root, paths, 0, start), Genesis.from_data(data)
-    )
+    good = package(net, tokens, root, paths, 0, start)
+    # Proven first against the right genesis: the shared memory of proven bundles is
+    # per genesis, so it must not vouch for them against another one.
+    assert verify_certificate(good, net.genesis).valid
+    verdict = verify_certificate(good, Genesis.from_data(data))
     assert (verdict.verdict, verdict.step) == ("tampered", "ledger"), verdict
     assert "chain" in verdict.reason
+
+
+def test_single_entry_certificates_still_verify(net: Net) -> None:
+    # Certificates issued before the suspension entry existed carry one entry.
+    tokens, root, paths, start = issue(
+        net, SCHOOL_SIGNING, 2, status=lambda i: CredentialStatus(LIST_URL, i)
+    )
+    for i in range(2):
+        verdict = verify_certificate(package(net, tokens, root, paths, i, start), net.genesis)
+        assert verdict.valid, verdict
+    # ...and without any entry the ledger's status still decides.
+    tokens, root, paths, start = issue(net, SCHOOL_SIGNING, 1, status=lambda i: None)
+    assert verify_certificate(package(net, tokens, root, paths, 0, start), net.genesis).valid
+
+
+def _wrong_suspension(index: int) -> Any:
+    return (
+        CredentialStatus(LIST_URL, index),
+        CredentialStatus(SUSPENSION_URL, index + 7, "suspension"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("entries", "purpose"),
+    [
+        (lambda i: status_entries(LIST_URL, SUSPENSION_URL, i + 1), "revocation"),
+        (_wrong_suspension, "suspension"),
+    ],
+)
+def test_status_entry_of_another_index_is_refused(net: Net, entries: Any, purpose: str) -> None:
+    # Signed by the bound key, anchored, but pointing at another credential's bits.
+    tokens, root, paths, start = issue(net, SCHOOL_SIGNING, 2, status=entries)
+    verdict = verify_certificate(package(net, tokens, root, paths, 1, start), net.genesis)
+    assert (verdict.verdict, verdict.step) == ("tampered", "status"), verdict
+    assert f"({purpose}) is not the anchored index {start + 1}" in verdict.reason
+
+
+def test_shared_memory_changes_cost_not_verdicts(net: Net) -> None:
+    tokens, root, paths, start = issue(net, SCHOOL_SIGNING, 3)
+    packages = [package(net, tokens, root, paths, i, start) for i in range(3)]
+    net.ok(SCHOOL, "revoke", root=root.hex(), index_in_batch=2, reason="fraud")
+    revoked = package(net, tokens, root, paths, 2, start)
+    fresh = []
+    for data in [*packages, revoked]:
+        CertificateVerifier.forget_proven_bundles()
+        fresh.append(verify_certificate(data, net.genesis))
+    remembered = [CertificateVerifier(net.genesis).verify(d) for d in [*packages, revoked]]
+    assert remembered == fresh
+    assert [v.verdict for v in fresh] == ["valid", "valid", "valid", "revoked"]

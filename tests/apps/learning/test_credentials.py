@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from salus.apps.learning.credentials import (
     OB_CONTEXT,
+    STATUS_CONTEXT_V1,
     VC_CONTEXT_V1,
     AchievementResult,
     CredentialStatus,
@@ -26,9 +27,17 @@ from salus.apps.learning.credentials import (
     decode_vc_jwt,
     did_key_id,
     encode_vc_jwt,
+    status_entries,
+    verify_status_list_jwt,
     verify_vc_jwt,
 )
-from salus.apps.learning.status_list import b64url_encode
+from salus.apps.learning.status_list import (
+    b64url_encode,
+    build_status_list_credential,
+    new_list,
+    set_bit,
+    status_bit_of,
+)
 from salus.core.crypto import Signer, public_key_from_did
 from salus.core.merkle import inclusion_proof, merkle_root, verify_inclusion
 from salus.errors import BadSignature, EncodingError, ProofError, RootMismatch, SalusError
@@ -39,7 +48,7 @@ LEARNER = Signer(bytes(32)).did
 ISSUED = 1714564800  # 2024-05-01T12:00:00Z
 ISSUER_DID = "did:key:z6MkehRgf7yJbgaGfYsdoAsKdBPE3dj2CYhowQdcjqSJgvVd"
 # Reproduce: sha256 of encode_vc_jwt(_credential(), ISSUER) (deterministic Ed25519, sorted JSON).
-KNOWN_TOKEN_SHA256 = "467406156a950c6cf3f4235242a945806a412d99eb54a1919a09a41df5042681"
+KNOWN_TOKEN_SHA256 = "14b2fe978fb2b2aaf657c6f8a1a94697d3f2dd4ed342693016efcdb102c83f2f"
 
 
 def _credential(**overrides: Any) -> dict[str, Any]:
@@ -88,7 +97,8 @@ def _b58encode(data: bytes) -> str:
 
 def test_open_badge_shape() -> None:
     credential = _credential()
-    assert credential["@context"] == [VC_CONTEXT_V1, OB_CONTEXT]
+    # BSL v1.0 §5.2: the status context defines BitstringStatusListEntry for VC 1.1.
+    assert credential["@context"] == [VC_CONTEXT_V1, OB_CONTEXT, STATUS_CONTEXT_V1]
     assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert credential["issuer"] == {
         "id": ISSUER.did,
@@ -130,6 +140,7 @@ def test_optional_parts_are_omitted() -> None:
     )
     assert set(credential["credentialSubject"]) == {"type", "achievement"}
     assert "evidence" not in credential and "credentialStatus" not in credential
+    assert credential["@context"] == [VC_CONTEXT_V1, OB_CONTEXT]
     verified = verify_vc_jwt(encode_vc_jwt(credential, ISSUER))
     assert verified.subject is None and "sub" not in verified.payload
     assert verified.credential == credential
@@ -170,10 +181,45 @@ def test_claims_follow_vc_data_model_6_3_1() -> None:
     assert payload["nbf"] == ISSUED and payload["exp"] == ISSUED + 86400
     assert payload["jti"] == credential["id"]
     vc = payload["vc"]
-    # Duplicated properties live only in the claims.
+    # Duplicated properties live only in the claims, except the issuer object's id
+    # (VC 1.1 §4.7: an issuer object has one; strict parsers refuse it without).
     assert "id" not in vc and "issuanceDate" not in vc and "expirationDate" not in vc
-    assert "id" not in vc["issuer"] and "id" not in vc["credentialSubject"]
+    assert vc["issuer"]["id"] == ISSUER.did and "id" not in vc["credentialSubject"]
     assert restored == credential
+
+
+def test_tokens_without_the_issuer_id_in_vc_still_verify() -> None:
+    # Certificates issued before the issuer object kept its id decode as they did.
+    header, payload, credential = decode_vc_jwt(_token())
+    issuer = {k: v for k, v in payload["vc"]["issuer"].items() if k != "id"}
+    old = _resigned(header, {**payload, "vc": {**payload["vc"], "issuer": issuer}})
+    assert verify_vc_jwt(old).credential == credential
+
+
+def test_two_status_entries_one_per_purpose() -> None:
+    entries = status_entries("https://n.example/rev", "https://n.example/sus", 42)
+    credential = _credential(status=entries)
+    status = credential["credentialStatus"]
+    assert [e["statusPurpose"] for e in status] == ["revocation", "suspension"]
+    assert [e["statusListIndex"] for e in status] == ["42", "42"]
+    assert [e["statusListCredential"] for e in status] == [
+        "https://n.example/rev",
+        "https://n.example/sus",
+    ]
+    assert status[1]["id"] == "https://n.example/sus#42"
+    assert verify_vc_jwt(encode_vc_jwt(credential, ISSUER)).credential == credential
+    with pytest.raises(ValueError, match="distinct purposes"):
+        _credential(status=[entries[0], entries[0]])
+    with pytest.raises(ValueError, match="non-empty list"):
+        _credential(status=[])
+
+
+def test_extra_claims_and_registered_names() -> None:
+    token = encode_vc_jwt(_credential(), ISSUER, claims={"salus_height": 7})
+    assert decode_vc_jwt(token)[1]["salus_height"] == 7
+    for name in ("iss", "exp", "vc", "sub"):
+        with pytest.raises(ValueError, match="registered JWT claim"):
+            encode_vc_jwt(_credential(), ISSUER, claims={name: 1})
 
 
 def test_fixed_credential_gives_a_stable_token() -> None:
@@ -294,8 +340,12 @@ def test_swapped_kid_and_wrong_key_are_refused() -> None:
         verify_vc_jwt(_resigned(header, payload, OTHER))
     # An attacker re-issuing under their own key is authentic as *their* credential:
     # deciding whether that issuer is accredited is the registry's job, not this module's.
-    forged = {**payload, "iss": OTHER.did}
+    vc = {**payload["vc"], "issuer": {**payload["vc"]["issuer"], "id": OTHER.did}}
+    forged = {**payload, "iss": OTHER.did, "vc": vc}
     assert verify_vc_jwt(_resigned(other_kid, forged, OTHER)).issuer == OTHER.did
+    # The claim and the vc's issuer id must agree.
+    with pytest.raises(EncodingError, match=r"'iss' differs from vc\.issuer\.id"):
+        verify_vc_jwt(_resigned(other_kid, {**payload, "iss": OTHER.did}, OTHER))
 
 
 @pytest.mark.parametrize(
@@ -452,3 +502,89 @@ def test_signed_garbage_claims_raise_only_salus_errors(claims: dict[str, Any]) -
 def test_arbitrary_text_raises_only_salus_errors(token: str) -> None:
     with pytest.raises(SalusError):
         verify_vc_jwt(token)
+
+
+# --- signed status list credentials ----------------------------------------------------
+
+LIST_URL = "https://node.example/v1/learning/issuers/x/status-list/revocation"
+PUBLISHER = Signer(bytes(range(2, 34)))
+
+
+def _status_list_token(**overrides: Any) -> str:
+    arguments: dict[str, Any] = {
+        "list_url": LIST_URL,
+        "issuer_did": PUBLISHER.did,
+        "issued_at_s": ISSUED,
+        "purpose": "revocation",
+        "bits": set_bit(new_list(), 5, True),
+        "valid_until_s": ISSUED + 300,
+        "ttl_ms": 60_000,
+    }
+    arguments.update(overrides)
+    credential = build_status_list_credential(**arguments)
+    return encode_vc_jwt(credential, PUBLISHER, claims={"salus_height": 12})
+
+
+def test_signed_status_list_verifies_and_reads() -> None:
+    signed = verify_status_list_jwt(
+        _status_list_token(),
+        now_s=ISSUED + 10,
+        list_url=LIST_URL,
+        purpose="revocation",
+        publishers={PUBLISHER.did},
+    )
+    assert (signed.publisher, signed.height, signed.purpose) == (PUBLISHER.did, 12, "revocation")
+    assert (signed.valid_from_s, signed.valid_until_s) == (ISSUED, ISSUED + 300)
+    assert signed.credential["credentialSubject"]["ttl"] == 60_000
+    entry = CredentialStatus(LIST_URL, 5)
+    revoked = build_open_badge(**{**_credential_args(), "status": entry})["credentialStatus"]
+    assert status_bit_of(revoked, signed.credential) is True
+
+
+def _credential_args() -> dict[str, Any]:
+    return {
+        "credential_id": "urn:uuid:8a5d6c1e-2f3b-4c7d-9e0f-1a2b3c4d5e6f",
+        "issuer_did": ISSUER.did,
+        "issuer_name": "Wuhan Nursing School",
+        "issued_at_s": ISSUED,
+        "achievement_id": "https://school.example/courses/ipc-101",
+        "achievement_name": "Infection prevention and control",
+        "achievement_description": "PPE",
+        "criteria_narrative": "Pass",
+    }
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"now_s": ISSUED + 300}, ProofError, "expired"),
+        ({"now_s": ISSUED - 1}, ProofError, "not valid before"),
+        ({"list_url": LIST_URL + "x"}, ProofError, "not https"),
+        ({"purpose": "suspension"}, ProofError, "not 'suspension'"),
+        ({"publishers": {OTHER.did}}, ProofError, "not a trusted publisher"),
+    ],
+)
+def test_signed_status_list_checks(
+    kwargs: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        verify_status_list_jwt(_status_list_token(), **kwargs)
+
+
+def test_signed_status_list_refuses_tampering_and_other_credentials() -> None:
+    token = _status_list_token()
+    header, payload, _ = decode_vc_jwt(token)
+    # Clearing the revoked bit without the publisher's key: the signature fails.
+    cleared = build_status_list_credential(
+        list_url=LIST_URL,
+        issuer_did=PUBLISHER.did,
+        issued_at_s=ISSUED,
+        purpose="revocation",
+        bits=new_list(),
+    )
+    payload["vc"]["credentialSubject"]["encodedList"] = cleared["credentialSubject"]["encodedList"]
+    with pytest.raises(BadSignature):
+        verify_status_list_jwt(_resigned(header, payload, OTHER))
+    # A certificate is not a status list, however well signed.
+    with pytest.raises(ProofError, match="not a BitstringStatusListCredential"):
+        verify_status_list_jwt(_token())

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from salus.apps.learning.status_list import (
     MIN_LIST_BYTES,
+    STATUS_CONTEXT_V1,
+    VC_CONTEXT_V1,
     b64url_decode,
     b64url_encode,
     bit,
@@ -152,8 +154,10 @@ def test_status_list_credential_shape_and_lookup() -> None:
     credential = build_status_list_credential(
         list_url=LIST_URL, issuer_did=ISSUER, issued_at_s=1714564800, purpose="revocation", bits=raw
     )
+    assert credential["@context"] == [VC_CONTEXT_V1, STATUS_CONTEXT_V1]
     assert credential["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
     assert credential["issuanceDate"] == "2024-05-01T12:00:00Z"
+    assert "expirationDate" not in credential and "ttl" not in credential["credentialSubject"]
     subject = credential["credentialSubject"]
     assert subject["type"] == "BitstringStatusList"
     assert subject["statusPurpose"] == "revocation"
@@ -179,3 +183,31 @@ def test_status_list_credential_shape_and_lookup() -> None:
 def test_unknown_purpose_is_refused() -> None:
     with pytest.raises(ValueError, match="not one of revocation, suspension"):
         status_list_entry(LIST_URL, 1, "refresh")  # type: ignore[arg-type]
+
+
+def test_validity_window_and_ttl() -> None:
+    credential = build_status_list_credential(
+        list_url=LIST_URL,
+        issuer_did=ISSUER,
+        issued_at_s=1714564800,
+        purpose="suspension",
+        bits=new_list(),
+        valid_until_s=1714565100,
+        ttl_ms=60_000,
+    )
+    assert credential["expirationDate"] == "2024-05-01T12:05:00Z"
+    assert credential["credentialSubject"]["ttl"] == 60_000
+    for bad, message in (
+        ({"valid_until_s": 1714564800}, "valid until after"),
+        ({"ttl_ms": 0}, "positive"),
+        ({"ttl_ms": 1.5}, "whole number"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            build_status_list_credential(
+                list_url=LIST_URL,
+                issuer_did=ISSUER,
+                issued_at_s=1714564800,
+                purpose="revocation",
+                bits=new_list(),
+                **bad,  # type: ignore[arg-type]
+            )

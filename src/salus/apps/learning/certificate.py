@@ -20,6 +20,19 @@ Rules this module obeys:
   ``decode`` → ``signature`` → ``anchored`` → ``ledger`` → ``issuer`` → ``key`` →
   ``status``. Its verdict is one of :data:`VERDICTS`; it never raises for bad input.
 
+The token's ``credentialStatus`` may be one ``BitstringStatusListEntry`` (certificates
+issued before the suspension list was referenced) or a list of them (``revocation`` and
+``suspension``); every entry must name the anchored status index. The status itself is
+read from the ledger proof, never from a list fetched online.
+
+Cost. Verifying a state bundle (header signature, canonical decoding, state path) is
+most of the work, and a batch's batch, issuer and key bundles are the same bytes in
+every one of its packages. Every verifier in the process therefore shares one memory
+of bundles it proved, keyed by the genesis hash and the bundle's SHA-256: the verdict
+on given bytes against a given genesis never changes, so a remembered bundle is as
+checked as a fresh one, and a fresh :class:`CertificateVerifier` per certificate (the
+web page, the CLI in a loop) pays for the shared proofs once per batch.
+
 A VC-JWT's ``iss`` is the did:key that signed it (a key the issuer bound on-chain),
 so the issuer account is named in the package and checked against the key's record.
 Accreditation and key binding are judged at the batch's anchoring height, so a
@@ -31,6 +44,9 @@ time", and otherwise the verdict is "not anchored".
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -207,18 +223,71 @@ def _decode(package: bytes) -> dict[str, Any]:
     return data
 
 
+class _ProvenBundles:
+    """Facts of state bundles that verified, by (genesis hash, bundle SHA-256); thread-safe,
+    least recently used first out. The facts are shared: callers only read them."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._lock = threading.Lock()
+        self._facts: OrderedDict[tuple[bytes, bytes], dict[str, Any]] = OrderedDict()
+
+    def get(self, key: tuple[bytes, bytes]) -> dict[str, Any] | None:
+        with self._lock:
+            facts = self._facts.get(key)
+            if facts is not None:
+                self._facts.move_to_end(key)
+            return facts
+
+    def put(self, key: tuple[bytes, bytes], facts: dict[str, Any]) -> None:
+        with self._lock:
+            self._facts[key] = facts
+            while len(self._facts) > self.capacity:
+                self._facts.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._facts.clear()
+
+
+_PROVEN: Final = _ProvenBundles(8192)
+# id(genesis) -> (weak reference, hash): a (frozen) genesis is hashed (canonical CBOR + SHA-256)
+# once, not per verifier. The weak reference makes a reused id of a dead object a miss.
+_GENESIS_HASHES: dict[int, tuple[weakref.ref[Genesis], bytes]] = {}
+_GENESIS_LOCK: Final = threading.Lock()
+
+
+def _genesis_hash(genesis: Genesis) -> bytes:
+    with _GENESIS_LOCK:
+        known = _GENESIS_HASHES.get(id(genesis))
+        if known is not None and known[0]() is genesis:
+            return known[1]
+    digest = genesis.hash
+    with _GENESIS_LOCK:
+        if len(_GENESIS_HASHES) >= 64:
+            _GENESIS_HASHES.clear()  # a verifier process meets a handful of networks
+        _GENESIS_HASHES[id(genesis)] = (weakref.ref(genesis), digest)
+    return digest
+
+
 class CertificateVerifier:
     """Verifies certificate packages against one genesis, offline.
 
-    Remembers the facts of state bundles it already verified (keyed by their SHA-256),
-    so many certificates of one batch share the cost of its batch, issuer and key
-    proofs. Verdicts are the same as without the memory.
+    Bundles already proven by any verifier of this process against the same genesis are
+    not verified again (see "Cost" in the module docstring): many certificates of one
+    batch share the cost of its batch, issuer and key proofs. Verdicts are the same as
+    without the memory.
     """
 
-    def __init__(self, genesis: Genesis, *, memory: int = 4096) -> None:
+    def __init__(self, genesis: Genesis) -> None:
         self.genesis = genesis
-        self._memory = memory
-        self._proven: dict[bytes, dict[str, Any]] = {}
+        self._genesis_hash = _genesis_hash(genesis)
+
+    @staticmethod
+    def forget_proven_bundles() -> None:
+        """Empty the process-wide memory of proven bundles (benchmarks of a first-ever
+        verification, tests); verdicts do not change, only their cost."""
+        _PROVEN.clear()
 
     def verify(self, package: bytes) -> CertificateVerdict:
         """The verdict on ``package``; never raises for bad input."""
@@ -231,8 +300,8 @@ class CertificateVerifier:
         return CertificateVerdict(VALID, "done", passed[-1][1], passed, facts)
 
     def _bundle(self, bundle: bytes, name: str, expected_key: str) -> dict[str, Any]:
-        digest = sha256(bundle)
-        proven = self._proven.get(digest)
+        memo_key = (self._genesis_hash, sha256(bundle))
+        proven = _PROVEN.get(memo_key)
         if proven is None:
             verdict = verify_bundle(bundle, self.genesis)
             if not verdict.valid:
@@ -244,9 +313,7 @@ class CertificateVerifier:
             if verdict.facts.get("kind") != "state":
                 raise _Failed(TAMPERED, "ledger", f"the {name} proof is not a state proof")
             proven = verdict.facts
-            if len(self._proven) >= self._memory:
-                self._proven.pop(next(iter(self._proven)))
-            self._proven[digest] = proven
+            _PROVEN.put(memo_key, proven)
         if proven["key"] != f"{LEARNING}/{expected_key}":
             raise _Failed(
                 TAMPERED,
@@ -351,14 +418,7 @@ class CertificateVerifier:
 
         status_index = int(batch["status_start"]) + index
         facts["status_index"] = status_index
-        entry = credential.credential.get("credentialStatus")
-        if isinstance(entry, dict) and entry.get("statusListIndex") != str(status_index):
-            raise _Failed(
-                TAMPERED,
-                "status",
-                f"credentialStatus index {entry.get('statusListIndex')!r} is not the "
-                f"anchored index {status_index}",
-            )
+        _check_status_entries(credential.credential.get("credentialStatus"), status_index)
         status_proof = self._bundle(proofs["status"], "status", f"status/{issuer}/{status_index}")
         if (status_proof["height"], status_proof["block_hash"]) not in blocks:
             raise _Failed(TAMPERED, "status", "the status proof is not of the same block")
@@ -374,6 +434,30 @@ class CertificateVerifier:
                 f"{state} at block {last['height']}: {last['reason']}",
             )
         passed.append(("status", f"active at block {proven_height}"))
+
+
+def _check_status_entries(status: Any, status_index: int) -> None:
+    """The token's ``credentialStatus`` (absent, one entry, or a list with one entry per
+    purpose) must point at the anchored status index, or it describes another credential."""
+    if status is None:
+        return
+    entries = status if isinstance(status, list) else [status]
+    purposes: list[Any] = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise _Failed(
+                TAMPERED, "status", "credentialStatus holds an entry that is not an object"
+            )
+        if entry.get("statusListIndex") != str(status_index):
+            raise _Failed(
+                TAMPERED,
+                "status",
+                f"credentialStatus index {entry.get('statusListIndex')!r} "
+                f"({entry.get('statusPurpose')}) is not the anchored index {status_index}",
+            )
+        purposes.append(entry.get("statusPurpose"))
+    if len(set(map(str, purposes))) != len(purposes):
+        raise _Failed(TAMPERED, "status", f"credentialStatus repeats a purpose: {purposes}")
 
 
 def verify_certificate(package: bytes, genesis: Genesis) -> CertificateVerdict:

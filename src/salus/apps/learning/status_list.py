@@ -13,6 +13,9 @@ Rules this module obeys:
   anything larger than :data:`MAX_LIST_BYTES` once inflated (no zip bombs).
 - Decoders raise :class:`~salus.errors.EncodingError` naming the problem; builders
   raise :class:`ValueError` for caller mistakes.
+- Credentials here are VC Data Model 1.1 documents, like the certificates that point at
+  them (§3.6: "the same securing mechanism ... for both"), so they carry the VC v1
+  context plus the Bitstring Status List context that defines their terms (§5.2).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from salus.errors import EncodingError, ProofError
 __all__ = [
     "MAX_LIST_BYTES",
     "MIN_LIST_BYTES",
+    "STATUS_CONTEXT_V1",
     "STATUS_PURPOSES",
     "StatusPurpose",
     "b64url_decode",
@@ -51,6 +55,8 @@ STATUS_PURPOSES: Final = ("revocation", "suspension")
 MIN_LIST_BYTES: Final = 16 * 1024  # §4.1: "at least 16KB in size" (131,072 entries)
 MAX_LIST_BYTES: Final = 16 * 1024 * 1024  # refuse to inflate a list beyond 16 MiB
 VC_CONTEXT_V1: Final = "https://www.w3.org/2018/credentials/v1"
+# §5.2: the context defining BitstringStatusListEntry/-Credential for VC 1.1 documents.
+STATUS_CONTEXT_V1: Final = "https://www.w3.org/ns/credentials/status/v1"
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
@@ -197,14 +203,24 @@ def build_status_list_credential(
     purpose: StatusPurpose,
     bits: bytes,
     valid_until_s: int | None = None,
+    ttl_ms: int | None = None,
 ) -> dict[str, Any]:
     """A ``BitstringStatusListCredential`` (§2.2) publishing ``bits`` for ``purpose``.
 
+    ``issued_at_s`` becomes ``issuanceDate`` (VC 1.1's validFrom), ``valid_until_s``
+    ``expirationDate`` (its validUntil); ``ttl_ms`` is §2.2's ``credentialSubject.ttl``,
+    how long before a verifier should fetch the list again.
     The credential is unsigned data; secure it like any other (e.g. as a VC-JWT).
     """
     _check_purpose(purpose)
+    if valid_until_s is not None and valid_until_s <= issued_at_s:
+        raise ValueError("a status list credential must be valid until after it is issued")
+    if ttl_ms is not None and (isinstance(ttl_ms, bool) or not isinstance(ttl_ms, int)):
+        raise ValueError("ttl_ms is a whole number of milliseconds")
+    if ttl_ms is not None and ttl_ms <= 0:
+        raise ValueError("ttl_ms must be positive")
     credential: dict[str, Any] = {
-        "@context": [VC_CONTEXT_V1],
+        "@context": [VC_CONTEXT_V1, STATUS_CONTEXT_V1],
         "id": list_url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": issuer_did,
@@ -216,6 +232,8 @@ def build_status_list_credential(
             "encodedList": encode_list(bits),
         },
     }
+    if ttl_ms is not None:
+        credential["credentialSubject"]["ttl"] = ttl_ms
     if valid_until_s is not None:
         credential["expirationDate"] = xsd_datetime(valid_until_s)
     return credential
