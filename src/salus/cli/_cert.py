@@ -1,8 +1,10 @@
-"""``salus cert``: issue, batch-issue, revoke, suspend and verify course certificates.
+"""``salus cert``: issue, batch-issue, revoke, suspend, verify and print course certificates.
 
-Thin over :mod:`salus.apps.learning.issuance` (online) and
-:mod:`salus.apps.learning.certificate` (offline). ``verify`` exits 0 valid, 1 not valid,
-2 unusable input; ``batch`` exits 1 when any row was not issued (the good rows are).
+Thin over :mod:`salus.apps.learning.issuance` (online),
+:mod:`salus.apps.learning.certificate` (offline) and :mod:`salus.apps.learning.pdf`
+(``pdf``, offline). ``verify`` exits 0 valid, 1 not valid, 2 unusable input; ``batch``
+exits 1 when any row was not issued (the good rows are); ``pdf`` exits 2 for a package
+or name it cannot print.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from salus.apps.learning.issuance import (
     published_courses,
     refresh_package,
 )
+from salus.apps.learning.pdf import FallbackFont, render_certificate_pdf
 from salus.cli._common import (
     CommandError,
     InputError,
@@ -71,7 +74,7 @@ def _load(path: Path, passphrase_file: Path | None) -> Signer:
     ),
 )
 def cert() -> None:
-    """Issue, revoke, suspend and verify course certificates (Open Badges 3.0 VC-JWTs)."""
+    """Issue, revoke, suspend, verify and print course certificates (Open Badges 3.0 VC-JWTs)."""
 
 
 @cert.command(
@@ -389,3 +392,68 @@ def cert_verify(ctx: click.Context, package: Path, genesis_path: Path, as_json: 
     else:
         _report(verdict)
     ctx.exit(0 if verdict.valid else 1)
+
+
+@cert.command(
+    "pdf",
+    epilog=example(
+        "salus cert pdf ada.salus-cert --name 'Ada Lovelace' -o ada.pdf \\",
+        "    --verify-url https://node.example.org/verify/",
+    ),
+)
+@click.argument("package", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--name",
+    "learner_name",
+    help="The learner's name as printed (default: the name in the credential, else the "
+    "learner's DID). Printed only: stored nowhere.",
+)
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the PDF.",
+)
+@click.option(
+    "--verify-url",
+    metavar="URL",
+    help="The verification page the QR code links to [default: <--node>/verify/].",
+)
+@click.option(
+    "--font",
+    "fonts",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A font (.ttf, .otf, .ttc) for characters DejaVu Sans lacks, e.g. Chinese; "
+    "repeat for several [default: installed Debian CJK fonts].",
+)
+@node_option
+def cert_pdf(
+    package: Path,
+    learner_name: str | None,
+    out: Path,
+    verify_url: str | None,
+    fonts: tuple[Path, ...],
+    node_url: str,
+) -> None:
+    """Print a certificate package as a one-page A4 PDF with a QR code to verify it.
+
+    The QR code holds the credential itself (a link to the verification page with
+    the VC-JWT after '#vc=') when it fits in one QR symbol, else a short link with
+    the credential's hash. Names in any script DejaVu Sans covers (Latin, Greek,
+    Cyrillic, Arabic, Hebrew...) print as they are; Chinese, Japanese and Korean need
+    a CJK font (Debian's fonts-noto-cjk, or --font). Needs no node.
+    """
+    url = verify_url or node_url.rstrip("/") + "/verify/"
+    try:
+        pdf = render_certificate_pdf(
+            package.read_bytes(),
+            learner_name=learner_name,
+            verify_url=url,
+            fallback_fonts=[FallbackFont(path) for path in fonts] if fonts else None,
+        )
+    except ValueError as exc:
+        raise InputError(f"cannot print {package}: {exc}") from None
+    out.write_bytes(pdf)
+    click.echo(f"wrote {out} ({len(pdf):,} bytes); its QR code links to {url}")

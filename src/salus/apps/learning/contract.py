@@ -32,7 +32,8 @@ State layout (namespace ``learning``; ``<issuer>``, ``<key>``, ``<learner>`` are
                                         "results", "passed"} (``passed``: distinct
                                         learner/assessment pairs with a passing attempt)
 ``batch/<root>``                        {"issuer", "key", "count", "height", "time_ms",
-                                        "status_start"}
+                                        "status_start"}, and ``"leaves"`` (the blob address
+                                        of the batch's leaf list) when the anchor named one
 ``status/<issuer>/<index>``             one credential's status once it first changed:
                                         {"status", "history": [{"action", "reason",
                                         "height", "time_ms", "by"}...]}; status is
@@ -64,6 +65,12 @@ now, the signer is accredited now and the root is new. Each batch takes the next
 indices of the issuer's W3C Bitstring Status List: the credential at position p of a
 batch starting at s has status index s + p (put in its ``credentialStatus`` before it is
 signed, so the issuer asks for ``next_status_index`` first and anchors in order).
+An anchor may also name ``leaves``: the off-chain blob address (SHA-256) of the batch's
+leaf list, the N credential hashes in batch order (hashes only: no personal data). The
+contract cannot read blobs, so it checks the address's form only; a node that serves the
+list recomputes the root from it before trusting it. With the list, a node can rebuild a
+credential's inclusion path from the bare VC-JWT (a QR code) and find a credential by its
+hash; anchors without it stay valid.
 
 Revocation is permanent, suspension reversible; each carries a reason and a height. The
 issuer (unless withdrawn) or any accreditor may change a credential's status.
@@ -220,9 +227,21 @@ class AnchorBatchArgs(ActionArgs):
     root: str = Field(description="RFC 9162 Merkle root of the SHA-256 of each VC-JWT, hex")
     count: int = Field(ge=1, le=MAX_BATCH)
     key: str = Field(description="the bound did:key that signed the credentials")
+    leaves: str | None = Field(
+        default=None,
+        description="blob address (SHA-256 hex) of the batch's leaf list: the credential "
+        "hashes in batch order, 32 bytes each",
+    )
 
     _root = field_validator("root")(_check_root)
     _key = field_validator("key")(check_did)
+
+    @field_validator("leaves")
+    @classmethod
+    def _leaves(cls, value: str | None) -> str | None:
+        if value is not None and not _ROOT.fullmatch(value):
+            raise ValueError("must be 64 lower-case hex characters (a blob's SHA-256 address)")
+        return value
 
 
 class StatusArgs(ActionArgs):
@@ -507,17 +526,17 @@ class LearningContract(Contract):
         start = record["next_status_index"]
         record["next_status_index"] = start + args.count
         ctx.state.put(f"issuer/{issuer}", record)
-        ctx.state.put(
-            f"batch/{args.root}",
-            {
-                "issuer": issuer,
-                "key": args.key,
-                "count": args.count,
-                "height": ctx.height,
-                "time_ms": ctx.time_ms,
-                "status_start": start,
-            },
-        )
+        batch: dict[str, Any] = {
+            "issuer": issuer,
+            "key": args.key,
+            "count": args.count,
+            "height": ctx.height,
+            "time_ms": ctx.time_ms,
+            "status_start": start,
+        }
+        # Only when named: anchors without a leaf list keep their old record and event.
+        leaves = {} if args.leaves is None else {"leaves": args.leaves}
+        ctx.state.put(f"batch/{args.root}", {**batch, **leaves})
         ctx.emit(
             "batch_anchored",
             subject=args.root,
@@ -525,6 +544,7 @@ class LearningContract(Contract):
             key=args.key,
             count=args.count,
             status_start=start,
+            **leaves,
         )
 
     @action(roles=[PUBLIC])

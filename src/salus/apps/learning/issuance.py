@@ -10,7 +10,11 @@ This is the client side of the ``learning`` app (I/O lives here, over
    contract gives a batch the next *N* indices in order, so the index is known before
    signing (the contract module docstring explains why).
 3. Sign each as a VC-JWT with the bound signing key; compute the RFC 9162 batch root.
-4. Send ``learning.anchor_batch`` signed by the issuer's account key; wait for commit and
+   Upload the batch's leaf list (the credential hashes, :mod:`.leaves`; no personal data)
+   to the node's blob store, so the node can later rebuild a package from a bare VC-JWT
+   read off a printed QR code, or find a credential by its hash.
+4. Send ``learning.anchor_batch`` (with the leaf list's blob address as ``leaves``)
+   signed by the issuer's account key; wait for commit and
    check the batch really started at *s* (another batch of the same issuer anchored in
    between would shift it: then nothing is handed out and the caller retries).
 5. Fetch the batch, issuer, key and per-credential status state proofs, all of one block,
@@ -38,11 +42,13 @@ from salus.apps.learning.credentials import (
     decode_vc_jwt,
     encode_vc_jwt,
 )
+from salus.apps.learning.leaves import HASH_BYTES, encode_leaves
 from salus.client import ApiError, SalusClient
 from salus.core.crypto import Signer
 from salus.core.merkle import root_from_inclusion_proof
 from salus.core.proofs import bundle_to_json
 from salus.errors import SalusError
+from salus.node.blobs import MAX_BLOB_BYTES, blob_address
 
 __all__ = [
     "STATUS_LIST_PATH",
@@ -155,7 +161,11 @@ def _credential(
         credits_earned=_ects(credits),
         results=results,
         evidence=evidence,
-        status=CredentialStatus(list_url, index),
+        # W3C Bitstring Status List v1.0 §2.1: one entry per purpose, the same index in both.
+        status=(
+            CredentialStatus(list_url, index, "revocation"),
+            CredentialStatus(status_list_url(base_url, issuer, "suspension"), index, "suspension"),
+        ),
     )
 
 
@@ -197,11 +207,16 @@ def issue_batch(
     *,
     issued_at_s: int | None = None,
     timeout: float = 30.0,
+    publish_leaves: bool = True,
 ) -> list[bytes]:
     """Issue one certificate per record in one anchored batch; one package per record, in order.
 
     ``issuer_account`` is the accredited issuer's account key (it signs the anchor);
     ``signing_key`` a did:key it bound with ``bind_key`` (it signs the VC-JWTs).
+    ``publish_leaves`` uploads the batch's leaf list to the node's blob store and names
+    it in the anchor (skipped for a batch whose list exceeds the blob size limit,
+    ``MAX_BLOB_BYTES / 32`` = 524,288 certificates): the node can then verify a bare
+    VC-JWT from a QR code and find a credential by its hash.
     Raises :class:`IssuanceError` (unknown issuer or course, refused anchor) and
     :class:`~salus.client.ApiError` (node unreachable or refusing).
     """
@@ -239,6 +254,13 @@ def issue_batch(
     ]
     root, paths = batch_root(tokens)
     args = {"root": root.hex(), "count": len(tokens), "key": signing_key.did}
+    if publish_leaves and len(tokens) * HASH_BYTES <= MAX_BLOB_BYTES:
+        # Before the anchor, so an anchor never names a list the node does not hold.
+        leaf_list = encode_leaves(tokens)
+        address = client.put_blob(leaf_list)
+        if address != blob_address(leaf_list):
+            raise IssuanceError(f"the node stored the leaf list under a wrong address {address}")
+        args["leaves"] = address
     submitted = client.send(issuer_account, LEARNING, "anchor_batch", args)
     status = client.wait_for(submitted["id"], timeout=timeout)
     if status["status"] != "committed":
