@@ -139,6 +139,37 @@ def test_blobs_round_trip(client: SalusClient) -> None:
     assert client.get_blob(address) == data
 
 
+def test_get_bytes_reads_any_route_raw(client: SalusClient) -> None:
+    raw = client.get_bytes("/v1/proofs/state/identity/org/red-cross", {"format": "cbor"})
+    assert raw == client.state_proof("identity", "org/red-cross")
+    assert raw[0] >> 5 == 5  # CBOR major type 5, a map: not JSON
+    assert b'"chain_id"' in client.get_bytes("/v1/status", {"unused": None})
+    with pytest.raises(ApiError) as caught:
+        client.get_bytes("/v1/blobs/" + "cd" * 32)
+    assert (caught.value.status, caught.value.code) == (404, "not_found")
+    for path in ("v1/status", "//elsewhere.test/v1/status", "http://elsewhere.test/"):
+        with pytest.raises(ValueError, match="not an API path"):
+            client.get_bytes(path)
+
+
+def test_get_bytes_sends_params_and_accept() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, content=b"\x00\x01")
+
+    with SalusClient("http://node.test/base", transport=httpx.MockTransport(handler)) as client:
+        body = client.get_bytes(
+            "/v1/x", {"start": 0, "limit": None, "format": "cbor"}, accept="application/cbor"
+        )
+    assert body == b"\x00\x01"
+    (request,) = seen
+    assert request.url.path == "/base/v1/x"
+    assert dict(request.url.params) == {"start": "0", "format": "cbor"}
+    assert request.headers["accept"] == "application/cbor"
+
+
 def test_not_found_is_an_api_error(client: SalusClient) -> None:
     with pytest.raises(ApiError) as caught:
         client.tx("ab" * 32)

@@ -333,6 +333,24 @@ class SalusClient:
         """The bytes stored at a content address."""
         return self._request("GET", f"/v1/blobs/{quote(address, safe='')}").content
 
+    # -- any route ------------------------------------------------------------------------
+
+    def get_bytes(
+        self, path: str, params: dict[str, Any] | None = None, *, accept: str | None = None
+    ) -> bytes:
+        """The raw body of ``GET path`` on this node, for routes without a method here
+        (a CBOR answer such as ``/v1/learning/issuers/{did}/batches/{root}/proofs?format=cbor``).
+
+        ``path`` is an API path starting with ``/`` whose segments the caller has
+        escaped (:func:`urllib.parse.quote`); ``None`` values in ``params`` are left out;
+        ``accept`` sets the ``Accept`` header. Raises :class:`ApiError` like every method,
+        and :class:`ValueError` for a path that is not one of this node's.
+        """
+        if not path.startswith("/") or path.startswith("//"):
+            raise ValueError(f"{path!r} is not an API path (it must start with one '/')")
+        headers = {"accept": accept} if accept is not None else None
+        return self._request("GET", path, params=params, headers=headers).content
+
 
 def _json_body(response: httpx.Response) -> Any:
     try:

@@ -16,9 +16,10 @@ checks they match). One URL, two representations chosen by the ``Accept`` header
   must follow every committed revocation at once, and the issuer's key never reaches a
   node. So the node signs what its committed state says, as the note in §3.2 ("the
   issuers of these credentials might differ") allows. The key is the one that signs
-  the node's blocks (a validator in genesis), unless the router is given another: a
-  verifier holding the genesis can check that the list was signed by a validator of
-  the network, and any VC tool can check the did:key signature. There is no way to
+  the node's blocks (a validator in genesis) or, under CometBFT, the validator key the
+  node's CometBFT signs votes with (:mod:`salus.cometbft.runner`), unless the router is
+  given another: a verifier holding the genesis can check that the list was signed by a
+  validator of the network, and any VC tool can check the did:key signature. There is no way to
   replay one signature as the other: JWS signing input starts ``eyJ``, a block's
   signed bytes with the ``salus/block/v1`` domain tag.
 - anything else (a browser, ``curl``): the same credential as plain JSON, unsigned.
@@ -176,9 +177,10 @@ def learning_router(
     """The ``/v1/learning`` routes over ``node``'s committed state.
 
     ``status_signer`` signs status list credentials; by default the node's block key
-    (``node.validator``). A node without either (a CometBFT node: its blocks are signed
-    by CometBFT) serves status lists as unsigned JSON only. ``clock`` gives the UNIX time
-    a list is signed at (a test's fixed time).
+    (``node.validator``). A CometBFT node passes its validator key (its blocks are signed
+    by CometBFT, :mod:`salus.cometbft.runner`); a node with neither (a CometBFT full
+    node) serves status lists as unsigned JSON only. ``clock`` gives the UNIX time a
+    list is signed at (a test's fixed time).
     """
     router = APIRouter(prefix="/v1/learning", tags=["learning"], responses=ERROR_RESPONSES)
     lists = _StatusLists(node, status_signer or node.validator, clock)
@@ -277,8 +279,9 @@ def learning_router(
         if wants_jwt and lists.signer is None:
             raise ApiError(
                 406,
-                "this node holds no status publication key, so it serves status lists as "
-                "unsigned JSON only (Accept: application/json)",
+                "this node holds no status publication key (it is not a validator's node), "
+                "so it serves status lists as unsigned JSON only (Accept: application/json); "
+                "ask a validator's node for a signed one",
                 code="not_acceptable",
             )
         published = lists.get(list_url, issuer, purpose)

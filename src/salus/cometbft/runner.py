@@ -21,6 +21,21 @@ its data directory was wiped) and joins consensus. Blocks reach the ledger only
 through FinalizeBlock and Commit, i.e. only once more than 2/3 of the voting power
 decided them.
 
+Status lists. The learning app's status list credentials are signed by the node's
+*status publication key* (:mod:`salus.api._routes_learning`); on the solo engine that is
+the key signing its blocks. Here CometBFT signs, with ``cometbft/config/
+priv_validator_key.json``, which :mod:`salus.cometbft.home` writes from the
+organisation's Salus validator key, the one named in genesis: so a validator node
+signs its status lists with that key (checked to be a genesis validator or one in the
+committed validator set when the node starts), and a verifier trusts the list because
+a validator of the network signed it. The key cannot be turned against consensus:
+CometBFT signs length-prefixed protobuf (``protoio.MarshalDelimited`` of a canonical
+vote or proposal), whose first byte is the length of the rest, while a JWS signing
+input is thousands of bytes starting ``eyJ`` (0x65, i.e. "101 bytes follow"), so no
+list signature is ever a vote's. A full node holds no validator key (its
+``priv_validator_key.json`` is a random key no one trusts): it serves status lists as
+unsigned JSON only, unless given ``status_key`` (a key the verifiers are told to trust).
+
 Shutdown (SIGINT, SIGTERM or :meth:`CometNode.stop`) goes in the order that
 loses nothing: stop CometBFT first (no more blocks arrive), then the ABCI server,
 then the HTTP API, then close the store. CometBFT runs in its own session, so a
@@ -32,6 +47,7 @@ up (``PR_SET_PDEATHSIG``).
 from __future__ import annotations
 
 import base64
+import binascii
 import ctypes
 import json
 import logging
@@ -52,8 +68,9 @@ from salus.abci import AbciServer, SalusApp
 from salus.api.serving import ApiServerThread, ServedNode, bind_listener
 from salus.cometbft.home import NodePorts, node_id, write_cometbft_home
 from salus.cometbft.rpc import CometBFTError, CometRPC
-from salus.core.crypto import Signer
+from salus.core.crypto import Signer, public_key_from_did
 from salus.core.genesis import Genesis
+from salus.core.identity import IDENTITY
 from salus.core.tx import SignedTransaction
 from salus.errors import SalusError
 from salus.node.blobs import FileBlobStore
@@ -70,6 +87,7 @@ __all__ = [
     "MempoolForwarder",
     "create_cometbft_home",
     "existing_node_key_seed",
+    "read_validator_key",
     "run_until_signal",
     "set_persistent_peers",
 ]
@@ -123,6 +141,10 @@ class CometNodeHome:
     @property
     def cometbft_home(self) -> Path:
         return self.root / "cometbft"
+
+    @property
+    def cometbft_validator_key_path(self) -> Path:
+        return self.cometbft_home / "config" / "priv_validator_key.json"
 
     @property
     def config_path(self) -> Path:
@@ -231,6 +253,50 @@ def existing_node_key_seed(cometbft_home: Path) -> bytes | None:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SalusError(f"cannot read the node key {path}: {exc}") from None
     return seed if len(seed) == 32 else None
+
+
+def read_validator_key(path: Path) -> Signer | None:
+    """The key in CometBFT's ``priv_validator_key.json`` at ``path``; ``None`` if absent.
+
+    Raises :class:`~salus.errors.SalusError` naming the problem when the file cannot be
+    read, is not an Ed25519 key in CometBFT's amino-JSON, or its halves disagree.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise SalusError(f"cannot read the validator key {path}: {exc}") from None
+    try:
+        private = data["priv_key"]
+        if private["type"] != "tendermint/PrivKeyEd25519":
+            raise SalusError(f"{path} holds a {private['type']} key, not an Ed25519 one")
+        # Go's ed25519.PrivateKey is seed || public key (64 bytes).
+        raw = base64.b64decode(private["value"], validate=True)
+        public = base64.b64decode(data["pub_key"]["value"], validate=True)
+    except (KeyError, TypeError, binascii.Error) as exc:
+        raise SalusError(f"{path} is not a CometBFT validator key file ({exc!r})") from None
+    if len(raw) != 64:
+        raise SalusError(f"{path}: the private key is {len(raw)} bytes, not 64")
+    signer = Signer(raw[:32])
+    if signer.public_key != raw[32:] or signer.public_key != public:
+        raise SalusError(f"{path}: the private key does not match its public key")
+    return signer
+
+
+def _validator_status_key(layout: CometNodeHome, node: Node) -> Signer | None:
+    """This node's validator key, if it is a validator's (genesis or committed set)."""
+    try:
+        key = read_validator_key(layout.cometbft_validator_key_path)
+    except SalusError as exc:
+        log.warning("status lists will not be signed: %s", exc.reason)
+        return None
+    if key is None:
+        return None
+    trusted = set(node.genesis.validator_powers())
+    committed = node.ledger.read(IDENTITY, "validators") or {}
+    trusted |= {public_key_from_did(did) for did, power in committed.items() if power}
+    return key if key.public_key in trusted else None
 
 
 def set_persistent_peers(home: Path, peers: Sequence[str]) -> None:
@@ -356,8 +422,13 @@ class CometNode(ServedNode):
         port: int = 8080,
         log_level: str = "warning",
         start_timeout: float = 60.0,
+        status_key: Signer | None = None,
     ) -> None:
+        """``status_key`` signs status lists instead of the validator key (see the module
+        docstring); a full node needs one to serve signed lists."""
         self.layout = CometNodeHome(home)
+        self.status_key = status_key
+        self.status_signer: Signer | None = None
         self.binary = binary
         self.host = host
         self.port = port
@@ -391,6 +462,7 @@ class CometNode(ServedNode):
             self._forwarder = MempoolForwarder(self.rpc)
             self.node = node = Node(genesis, self.store, None, forward=self._forwarder)
             self._install_proof_source(node)
+            self.status_signer = self.status_key or _validator_status_key(self.layout, node)
             self._abci = AbciServer(SalusApp(node), abci_host, abci_port).start_in_thread()
             self._serve_http(node)
             self._start_cometbft()
@@ -414,7 +486,9 @@ class CometNode(ServedNode):
         from salus.api import create_app
 
         assert self._sock is not None
-        app = create_app(node, FileBlobStore(self.layout.data_dir / "blobs"))
+        app = create_app(
+            node, FileBlobStore(self.layout.data_dir / "blobs"), status_signer=self.status_signer
+        )
         self._http = ApiServerThread(app, self._sock, log_level=self.log_level)
         self._http.start(url=self.url)
 

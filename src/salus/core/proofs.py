@@ -29,6 +29,16 @@ header hash), then ``inclusion`` (RFC 9162 §2.1.3.2 for the transaction and its
 result, against ``tx_root`` and ``results_root``) or ``state`` (the state tree proof
 against ``state_root``).
 
+Verified header signatures are remembered, process-wide: a certificate package holds
+four state bundles of one block, and a receipt verifier meets the same block again and
+again. The memory is keyed by (public key, signed bytes, signature) — the signed bytes
+are a domain tag and the header's SHA-256 — and only a signature that verified is put
+in it: Ed25519 verification is a pure function of those three, so a hit gives the
+verdict a check would, and anything else (a wrong or altered signature, another key,
+other bytes) misses and is checked. It is bounded (:data:`VERIFIED_SIGNATURES_MAX`,
+least recently used out first) and changes no verdict, only its cost;
+:func:`forget_verified_signatures` empties it. (CometBFT commits are not memoised here.)
+
 CometBFT engine (``"engine": "cometbft"``; a bundle without ``engine`` is a solo
 bundle). The same container, version and digest; headers are CometBFT's, finalised
 by a commit of more than 2/3 of the voting power (:mod:`salus.core.bft`)::
@@ -57,9 +67,10 @@ result, which names the transaction) or ``state`` (against ``app_hash``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import cbor2
 
@@ -82,9 +93,11 @@ from salus.errors import (
 __all__ = [
     "ENGINE_COMETBFT",
     "MAX_BUNDLE_BYTES",
+    "VERIFIED_SIGNATURES_MAX",
     "Verdict",
     "bundle_to_json",
     "check_bundle",
+    "forget_verified_signatures",
     "make_bft_state_bundle",
     "make_bft_tx_bundle",
     "make_state_bundle",
@@ -108,6 +121,26 @@ _BFT_FIELDS = {
     "state": _BFT_COMMON | {"signed", "key", "value", "proof"},
 }
 _EXEC_RESULT_KEYS = {"code", "data", "gas_wanted", "gas_used"}
+VERIFIED_SIGNATURES_MAX: Final = 4096
+"""How many verified header signatures the process remembers (under 1 MB)."""
+
+
+@functools.lru_cache(maxsize=VERIFIED_SIGNATURES_MAX)
+def _check_header_signature(public_key: bytes, signed: bytes, signature: bytes) -> None:
+    """Raise :class:`~salus.errors.BadSignature` unless ``signature`` verifies.
+
+    Memoised (see the module docstring): ``functools.lru_cache`` is bounded, thread-safe,
+    and keeps only what returned, never a call that raised, so only a signature that
+    verified is remembered. The key is the three arguments; ``signed`` is a header's
+    signing bytes, the ``salus/block/v1`` tag and the header's SHA-256, i.e. its digest.
+    """
+    verify_signature(public_key, signed, signature)
+
+
+def forget_verified_signatures() -> None:
+    """Empty the process-wide memory of verified header signatures (benchmarks of a
+    first-ever verification, tests); verdicts do not change, only their cost."""
+    _check_header_signature.cache_clear()
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +276,7 @@ def _verify(data: bytes, genesis: Genesis) -> dict[str, Any]:
 
         step = "signature"
         try:
-            verify_signature(header.proposer, header.signing_bytes(), signature)
+            _check_header_signature(header.proposer, header.signing_bytes(), signature)
         except SalusError:
             raise ProofError(
                 f"the signature over block {header.height}'s header does not verify"

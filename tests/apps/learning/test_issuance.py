@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,6 +29,7 @@ from salus.apps.learning.issuance import (
     unsuspend,
 )
 from salus.client import SalusClient
+from salus.core.crypto import Signer
 from salus.core.genesis import Genesis
 from salus.node import FileBlobStore, Node, SqliteStore
 from tests.api.harness import serving
@@ -76,7 +78,7 @@ def served_node(data_dir: Path) -> Iterator[Served]:
 
 def setup_school(client: SalusClient) -> None:
     """Accredit the school, bind its signing key, publish a course."""
-    steps = [
+    steps: list[tuple[Signer, str, dict[str, Any]]] = [
         (ACCREDITOR, "accredit_issuer", {"issuer": SCHOOL.did, "name": "Open School"}),
         (SCHOOL, "bind_key", {"key": SCHOOL_SIGNING.did}),
         (

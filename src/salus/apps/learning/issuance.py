@@ -17,20 +17,26 @@ This is the client side of the ``learning`` app (I/O lives here, over
    signed by the issuer's account key; wait for commit and
    check the batch really started at *s* (another batch of the same issuer anchored in
    between would shift it: then nothing is handed out and the caller retries).
-5. Fetch the batch, issuer, key and per-credential status state proofs, all of one block,
-   and encode one package per credential (:func:`~.certificate.encode_package`).
+5. Fetch the batch, issuer, key and per-credential status state proofs, all of one block
+   (:func:`_batch_proofs` says when a long batch on a fast chain gets consecutive ones),
+   from ``/v1/learning/issuers/{issuer}/batches/{root}/proofs`` (one CBOR request per page
+   of 10,000 certificates; the page also says the batch's first status index, which is
+   the check of step 4), and encode one package per credential
+   (:func:`~.certificate.encode_package`).
 """
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
+from urllib.parse import quote
 
-from salus.apps.learning.certificate import decode_package, encode_package, package_keys
+import cbor2
+
+from salus.apps.learning.certificate import decode_package, encode_package
 from salus.apps.learning.contract import LEARNING
 from salus.apps.learning.credentials import (
     AchievementResult,
@@ -46,7 +52,6 @@ from salus.apps.learning.leaves import HASH_BYTES, encode_leaves
 from salus.client import ApiError, SalusClient
 from salus.core.crypto import Signer
 from salus.core.merkle import root_from_inclusion_proof
-from salus.core.proofs import bundle_to_json
 from salus.errors import SalusError
 from salus.node.blobs import MAX_BLOB_BYTES, blob_address
 
@@ -68,6 +73,7 @@ __all__ = [
 
 STATUS_LIST_PATH: Final = "/v1/learning/issuers/{issuer}/status-list/{purpose}"
 COURSE_PATH: Final = "/v1/learning/issuers/{issuer}/courses/{course_id}"
+BATCH_PROOFS_PATH: Final = "/v1/learning/issuers/{issuer}/batches/{root}/proofs"
 _PROOF_ATTEMPTS: Final = 5
 
 
@@ -169,28 +175,114 @@ def _credential(
     )
 
 
-def _same_block(bundles: Sequence[bytes]) -> bool:
-    """Whether the state bundles all prove the same signed block."""
-    blocks = set()
-    for bundle in bundles:
-        view = bundle_to_json(bundle)
-        block = {k: v for k, v in view.items() if k not in ("key", "value", "proof", "digest")}
-        blocks.add(json.dumps(block, sort_keys=True))
-    return len(blocks) == 1
+@dataclass(frozen=True, slots=True)
+class _BatchProofs:
+    """What the ledger says of an anchored batch, and the proofs of some of its packages."""
+
+    status_start: int  # the batch's first status index, as anchored
+    count: int
+    key: str  # the signing key the batch was anchored for
+    proofs: list[dict[str, bytes]]  # per certificate: its batch, issuer, key, status proofs
 
 
-def _proofs(
-    client: SalusClient, keys: dict[str, str], status_keys: Sequence[str]
-) -> tuple[dict[str, bytes], list[bytes]]:
-    for _ in range(_PROOF_ATTEMPTS):
-        shared = {name: client.state_proof(LEARNING, keys[name]) for name in ("batch", "issuer")}
-        shared["key"] = client.state_proof(LEARNING, keys["key"])
-        statuses = [client.state_proof(LEARNING, key) for key in status_keys]
-        if _same_block([*shared.values(), *statuses]):
-            return shared, statuses
+def _proof_page(
+    client: SalusClient, issuer: str, root: str, start: int, limit: int | None
+) -> dict[str, Any]:
+    """One page of ``/batches/{root}/proofs`` (CBOR), checked for shape."""
+    path = BATCH_PROOFS_PATH.format(issuer=quote(issuer, safe=":"), root=root)
+    try:
+        body = client.get_bytes(path, {"start": start, "limit": limit, "format": "cbor"})
+    except ApiError as exc:
+        if exc.status == 404 and exc.code == "not_found":  # unknown batch or issuer
+            raise IssuanceError(f"{exc.message} on the node at {client.base_url}") from None
+        raise
+    try:
+        page = cbor2.loads(body)
+    except (cbor2.CBORDecodeError, ValueError, TypeError, OverflowError) as exc:
+        raise IssuanceError(f"the node's batch proofs are not CBOR: {exc}") from None
+    problem = _page_problem(page, issuer, root, start)
+    if problem:
+        raise IssuanceError(f"the node's batch proofs from {start} are malformed: {problem}")
+    return cast(dict[str, Any], page)
+
+
+def _page_problem(page: Any, issuer: str, root: str, start: int) -> str | None:
+    if not isinstance(page, dict):
+        return "not a map"
+    ints = ("count", "status_start", "height", "start")
+    if any(not isinstance(page.get(name), int) for name in ints):
+        return f"{', '.join(ints)} must be integers"
+    if (page.get("issuer"), page.get("root"), page["start"]) != (issuer, root, start):
+        return f"they are of {page.get('issuer')}'s batch {page.get('root')} from {page['start']}"
+    shared, status, after = page.get("shared"), page.get("status"), page.get("next")
+    if not isinstance(shared, dict) or set(shared) != {"batch", "issuer", "key"}:
+        return "'shared' must hold the batch, issuer and key proofs"
+    if not isinstance(status, list) or not all(isinstance(b, bytes) for b in status):
+        return "'status' must be a list of proofs"
+    if not all(isinstance(b, bytes) for b in shared.values()) or not isinstance(
+        page.get("key"), str
+    ):
+        return "proofs must be bytes and 'key' a did"
+    end = page["count"] if after is None else after
+    if not isinstance(end, int) or end - start != len(status) or not status:
+        return f"{len(status)} status proofs do not fill {start} .. {end}"
+    return None
+
+
+def _pages(
+    client: SalusClient, issuer: str, root: str, start: int, stop: int | None, *, one_block: bool
+) -> list[dict[str, Any]] | None:
+    """Pages of certificates ``start .. stop`` (``None``: the batch's end); ``None`` when
+    ``one_block`` and a page is of another block than the first."""
+    pages: list[dict[str, Any]] = []
+    offset: int | None = start
+    while offset is not None and (stop is None or offset < stop):
+        page = _proof_page(client, issuer, root, offset, None if stop is None else stop - offset)
+        # A page's shared proofs carry its block's signed header: equal bytes, one block.
+        if one_block and pages and page["shared"] != pages[0]["shared"]:
+            return None
+        pages.append(page)
+        offset = page["next"]
+    return pages
+
+
+def _batch_proofs(
+    client: SalusClient, issuer: str, root: str, *, start: int = 0, limit: int | None = None
+) -> _BatchProofs:
+    """The proofs of certificates ``start ..`` (``limit`` of them, at most a page, or all
+    to the batch's end) from ``/batches/{root}/proofs``, one request per page.
+
+    The node makes every page of one block, so each package's four proofs are. All pages
+    are of one block too: when a block commits between two pages they are fetched again,
+    up to ``_PROOF_ATTEMPTS`` times. Only if blocks keep committing faster than the pages
+    come (a batch over one page on CometBFT, which makes a block every second or so) does
+    the last attempt keep pages of consecutive blocks, each package still of one block:
+    an anchored batch is not left without its packages for that.
+    """
+    stop = None if limit is None else start + limit
+    for attempt in range(_PROOF_ATTEMPTS):
+        try:
+            pages = _pages(
+                client, issuer, root, start, stop, one_block=attempt < _PROOF_ATTEMPTS - 1
+            )
+        except ApiError as exc:
+            if exc.status != 503:  # 503: the node could not hold one page to one block
+                raise
+            continue
+        if pages is not None:
+            return _BatchProofs(
+                status_start=pages[0]["status_start"],
+                count=pages[0]["count"],
+                key=pages[0]["key"],
+                proofs=[
+                    {**page["shared"], "status": status}
+                    for page in pages
+                    for status in page["status"]
+                ],
+            )
     raise IssuanceError(
         f"blocks kept committing while the proofs were fetched ({_PROOF_ATTEMPTS} attempts); "
-        "the batch is anchored: fetch its packages again later"
+        "the batch is anchored: ask for its proofs again later"
     )
 
 
@@ -217,8 +309,8 @@ def issue_batch(
     it in the anchor (skipped for a batch whose list exceeds the blob size limit,
     ``MAX_BLOB_BYTES / 32`` = 524,288 certificates): the node can then verify a bare
     VC-JWT from a QR code and find a credential by its hash.
-    Raises :class:`IssuanceError` (unknown issuer or course, refused anchor) and
-    :class:`~salus.client.ApiError` (node unreachable or refusing).
+    Raises :class:`IssuanceError` (unknown issuer or course, refused anchor, proofs the
+    node could not give) and :class:`~salus.client.ApiError` (node unreachable or refusing).
     """
     if not records:
         raise IssuanceError("a batch holds at least one certificate")
@@ -265,15 +357,17 @@ def issue_batch(
     status = client.wait_for(submitted["id"], timeout=timeout)
     if status["status"] != "committed":
         raise IssuanceError(f"the node refused to anchor the batch: {status.get('reason')}")
-    anchored = _value(client, f"batch/{root.hex()}")
-    if anchored is None or anchored["status_start"] != start:
+    anchored = _batch_proofs(client, issuer, root.hex())
+    if anchored.status_start != start:
         raise IssuanceError(
             f"another batch of {issuer} took status indices from {start} first; "
             "these certificates point at the wrong indices: issue them again"
         )
-    keys = package_keys(root=root, issuer=issuer, key=signing_key.did, status_index=start)
-    status_keys = [f"status/{issuer}/{start + i}" for i in range(len(tokens))]
-    shared, statuses = _proofs(client, keys, status_keys)
+    if anchored.count != len(tokens) or anchored.key != signing_key.did:
+        raise IssuanceError(
+            f"the node says batch {root.hex()} holds {anchored.count} certificates signed by "
+            f"{anchored.key}, not {len(tokens)} signed by {signing_key.did}"
+        )
     return [
         encode_package(
             token=token,
@@ -281,7 +375,7 @@ def issue_batch(
             index=i,
             count=len(tokens),
             path=paths[i],
-            proofs={**shared, "status": statuses[i]},
+            proofs=anchored.proofs[i],
         )
         for i, token in enumerate(tokens)
     ]
@@ -307,27 +401,29 @@ def refresh_package(client: SalusClient, package: bytes) -> bytes:
 
     A package carries the ledger state of the block it was built at; refreshing it
     lets an offline check see a later revocation or suspension ("revoked at block
-    N: reason"). The token and its batch path are unchanged.
+    N: reason"). The token and its batch path are unchanged; the proofs come in one
+    request. Raises :class:`IssuanceError` when the node does not hold the batch, or
+    holds it for another issuer, signing key or size.
     """
     data = decode_package(package)
     root, index, issuer = package_address(package)
     header, _, _ = decode_vc_jwt(data["token"])
     signing_key = str(header["kid"]).split("#", 1)[0]
-    batch = _value(client, f"batch/{root}")
-    if batch is None:
-        raise IssuanceError(f"batch {root} is not anchored on this node's ledger")
-    status_index = int(batch["status_start"]) + index
-    keys = package_keys(
-        root=bytes.fromhex(root), issuer=issuer, key=signing_key, status_index=status_index
-    )
-    shared, statuses = _proofs(client, keys, [keys["status"]])
+    # A batch the node does not hold, or holds for another issuer: IssuanceError (404).
+    anchored = _batch_proofs(client, issuer, root, start=index, limit=1)
+    if anchored.key != signing_key or anchored.count != int(data["count"]):
+        raise IssuanceError(
+            f"batch {root} was anchored for {anchored.count} certificates signed by "
+            f"{anchored.key}; this one says {data['count']}, signed by {signing_key}: "
+            "it is not one of them"
+        )
     return encode_package(
         token=data["token"],
         issuer=issuer,
         index=index,
         count=int(data["count"]),
         path=data["path"],
-        proofs={**shared, "status": statuses[0]},
+        proofs=anchored.proofs[0],
     )
 
 
