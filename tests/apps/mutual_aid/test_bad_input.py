@@ -85,7 +85,15 @@ def test_claim_during_the_waiting_period() -> None:
         "C34 was diagnosed on 2020-09-20, before the waiting period ended",
         **claim_args(diagnosed_on="2020-09-20"),
     )
-    p.submit(0, diagnosed_on="2020-09-24")
+    # The day before the waiting period ends is not covered; the day it ends is
+    # (diagnoses are dated by day, the period ends at 12:26:42 on 2020-09-23).
+    p.refused(
+        member_key(0),
+        "submit_claim",
+        "C34 was diagnosed on 2020-09-22, before the waiting period ended",
+        **claim_args(diagnosed_on="2020-09-22"),
+    )
+    p.submit(0, diagnosed_on="2020-09-23")
 
 
 def test_claim_for_a_condition_not_covered() -> None:

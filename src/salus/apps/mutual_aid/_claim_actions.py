@@ -56,6 +56,7 @@ from salus.apps.mutual_aid.records import (
     slot_key,
 )
 from salus.apps.mutual_aid.rules import (
+    DAY_MS,
     MAX_AMOUNT,
     check_date,
     check_hash,
@@ -147,7 +148,8 @@ class ClaimActions:
         diagnosed_ms = day_start_ms(args.diagnosed_on)
         if diagnosed_ms > ctx.time_ms:
             ctx.fail(f"the diagnosis date {args.diagnosed_on} is in the future")
-        if diagnosed_ms < eligible:
+        # Diagnoses are dated by day: one made on the day the waiting period ends is covered.
+        if diagnosed_ms + DAY_MS <= eligible:
             ctx.fail(
                 f"{args.code} was diagnosed on {args.diagnosed_on}, before the waiting period "
                 f"ended ({when(eligible)}): it is not covered"

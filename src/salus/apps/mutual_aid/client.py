@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import quote
 
 from salus.apps.mutual_aid.attestation import Attestation, sign_attestation
 from salus.apps.mutual_aid.claims import seed_commitment
@@ -49,16 +50,19 @@ __all__ = [
     "PAYMENT_BATCH",
     "AidError",
     "PlanClient",
+    "attest",
     "attestation_from_json",
     "attestation_to_json",
     "dump_attestation",
     "format_amount",
+    "list_plans",
     "new_secret",
     "parse_amount",
 ]
 
 # Entries per transaction: a transaction is at most 64 KiB, an enrolment entry about
 # 300 bytes of CBOR and a payment about 80 (the contract accepts up to 1,000 of either).
+PLANS_PATH: Final = "/v1/mutual-aid/plans"
 ENROL_BATCH: Final = 150
 PAYMENT_BATCH: Final = 500
 _AMOUNT = re.compile(r"(\d{1,15})(?:\.(\d+))?")
@@ -158,6 +162,11 @@ class PlanClient:
     timeout: float = 30.0
 
     # -- reading ------------------------------------------------------------------
+
+    def view(self, path: str = "", **params: Any) -> Any:
+        """A read of the node's mutual-aid API about this plan, e.g. ``view("/claims/3")``
+        (routes in :mod:`salus.api._routes_mutual_aid`; ``None`` params are left out)."""
+        return _api_get(self.client, f"{PLANS_PATH}/{quote(self.plan, safe='')}{path}", params)
 
     def value(self, key: str) -> Any:
         """The ``mutual_aid`` state value at ``key``, or ``None`` when absent."""
@@ -292,9 +301,13 @@ class PlanClient:
         issued_ms: int | None = None,
     ) -> Attestation:
         """Sign an eligibility attestation (off the ledger; the member keeps it)."""
-        when = int(time.time() * 1000) if issued_ms is None else issued_ms
-        return sign_attestation(
-            attestor, plan=self.plan, member=member, band=band, issued_ms=when, evidence=evidence
+        return attest(
+            attestor,
+            plan=self.plan,
+            member=member,
+            band=band,
+            evidence=evidence,
+            issued_ms=issued_ms,
         )
 
     def enrol(
@@ -493,6 +506,33 @@ class PlanClient:
 
     def cancel(self, governor: Signer, proposal: int) -> dict[str, Any]:
         return self.act(governor, "cancel_rule_change", proposal=proposal)
+
+
+def list_plans(client: SalusClient) -> list[dict[str, Any]]:
+    """Every plan on the node's ledger: id, name, currency, operator, members."""
+    return list(_api_get(client, PLANS_PATH, {})["plans"])
+
+
+def attest(
+    attestor: Signer,
+    *,
+    plan: str,
+    member: str,
+    band: str,
+    evidence: str,
+    issued_ms: int | None = None,
+) -> Attestation:
+    """Sign an eligibility attestation now (or at ``issued_ms``); no node is involved."""
+    when = int(time.time() * 1000) if issued_ms is None else issued_ms
+    return sign_attestation(
+        attestor, plan=plan, member=member, band=band, issued_ms=when, evidence=evidence
+    )
+
+
+def _api_get(client: SalusClient, path: str, params: dict[str, Any]) -> Any:
+    # The SDK's generic GET (its errors are ApiError like every other call); the
+    # mutual-aid routes are app-specific, so they are named here, not in the SDK.
+    return client._get(path, **params)
 
 
 class _Records:

@@ -178,15 +178,15 @@ class PlanRules(ActionArgs):
     attestation_ttl_ms: int = Field(
         ge=60_000, le=365 * DAY_MS, description="how old an eligibility attestation may be"
     )
-    period_ms: int = Field(ge=60_000, le=366 * DAY_MS, description="sharing period length")
+    period_ms: int = Field(ge=1_000, le=366 * DAY_MS, description="sharing period length")
     fee_bps: int = Field(ge=0, le=10_000, description="management fee, basis points of payouts")
     member_cap: int = Field(
         ge=1, le=MAX_AMOUNT, description="most a member is billed in one period (minor units)"
     )
-    investigation_ms: int = Field(ge=60_000, le=365 * DAY_MS)
-    notice_ms: int = Field(ge=60_000, le=90 * DAY_MS, description="public notice window")
-    reveal_ms: int = Field(ge=60_000, le=30 * DAY_MS, description="jury seed reveal window")
-    jury_ms: int = Field(ge=60_000, le=90 * DAY_MS, description="jury voting window")
+    investigation_ms: int = Field(ge=1_000, le=365 * DAY_MS)
+    notice_ms: int = Field(ge=1_000, le=90 * DAY_MS, description="public notice window")
+    reveal_ms: int = Field(ge=1_000, le=30 * DAY_MS, description="jury seed reveal window")
+    jury_ms: int = Field(ge=1_000, le=90 * DAY_MS, description="jury voting window")
     jury_size: int = Field(ge=1, le=99)
     jury_quorum: int = Field(ge=1, le=99, description="votes needed for a decision")
     proposal_ttl_ms: int = Field(ge=60_000, le=365 * DAY_MS)

@@ -106,10 +106,13 @@ class Statement:
             else ""
         )
         split = (
-            f"{self.money(self.charged)} over {self.members} members = "
-            f"{self.money(self.base)} each, and 1 minor unit more for the "
-            f"{self.remainder} members with index below {self.remainder}"
+            f"{self.money(self.charged)} over {self.members} members = {self.money(self.base)} each"
         )
+        if self.remainder:
+            split += (
+                f", and 1 minor unit more for the {self.remainder} members with index "
+                f"below {self.remainder}"
+            )
         if not self.shared:
             mine = f"{self.member} did not share period {self.period}: it owes nothing for it"
         else:
