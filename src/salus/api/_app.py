@@ -12,11 +12,16 @@ from salus.api._limits import BodySizeLimit
 from salus.api._routes_blobs import blobs_router
 from salus.api._routes_certificates import certificates_router, mount_verify_page
 from salus.api._routes_chain import chain_router
+from salus.api._routes_dashboard import dashboard_router, mount_dashboard
 from salus.api._routes_events import events_router
 from salus.api._routes_learning import learning_router
+from salus.api._routes_mutual_aid import mount_aid_pages, mutual_aid_router
+from salus.api._routes_outbreak import outbreak_router
 from salus.api._routes_proofs import proofs_router
 from salus.api._routes_state import state_router
 from salus.api._routes_txs import txs_router
+from salus.apps.outbreak.index import FigureIndex
+from salus.core.crypto import Signer
 from salus.node.blobs import BlobStore
 from salus.node.node import Node
 
@@ -29,7 +34,8 @@ against the network's genesis (`GET /v1/genesis`).
 
 Ids are 64 hex characters; signers are `did:key` identifiers. Every error has the
 body `{"error": {"code": "...", "message": "..."}}`. The ledger explorer is at
-[/explorer/](/explorer/).
+[/explorer/](/explorer/); the outbreak dashboard at [/dashboard/](/dashboard/); the
+mutual-aid pages at [/aid/](/aid/).
 """
 
 
@@ -40,10 +46,20 @@ def _package_version() -> str:
         return "0+unknown"
 
 
-def create_app(node: Node, blobs: BlobStore, *, max_body_bytes: int = 4 << 20) -> FastAPI:
+def create_app(
+    node: Node,
+    blobs: BlobStore,
+    *,
+    max_body_bytes: int = 4 << 20,
+    outbreak_index: FigureIndex | None = None,
+    status_signer: Signer | None = None,
+) -> FastAPI:
     """The HTTP API of ``node`` and ``blobs``, with the explorer at ``/explorer/``.
 
-    Request bodies over ``max_body_bytes`` (blob uploads: 16 MiB) get 413.
+    Request bodies over ``max_body_bytes`` (blob uploads: 16 MiB) get 413. The outbreak
+    figure index defaults to ``outbreak-index.sqlite`` beside a file blob store (in
+    memory otherwise); it is rebuilt from the ledger whenever it is missing.
+    ``status_signer`` signs learning status lists (default: the node's block key).
     """
     # /docs and /redoc are off: their pages load scripts from a CDN.
     app = FastAPI(
@@ -61,10 +77,16 @@ def create_app(node: Node, blobs: BlobStore, *, max_body_bytes: int = 4 << 20) -
     app.include_router(proofs_router(node))
     app.include_router(events_router(node))
     app.include_router(blobs_router(blobs))
-    app.include_router(learning_router(node))
-    app.include_router(certificates_router(node))
+    app.include_router(learning_router(node, status_signer=status_signer))
+    app.include_router(certificates_router(node, blobs))
+    app.state.outbreak_index = outbreak_index or FigureIndex.beside(blobs)
+    app.include_router(outbreak_router(node, blobs, app.state.outbreak_index))
+    app.include_router(dashboard_router(node, blobs))
+    app.include_router(mutual_aid_router(node))
     mount_explorer(app)
     mount_verify_page(app)
+    mount_dashboard(app)
+    mount_aid_pages(app)
     # Added last = outermost: errors first, then the body limit around the routes.
     app.add_middleware(
         BodySizeLimit, limit=max_body_bytes, overrides={"/v1/blobs": blobs.max_bytes}

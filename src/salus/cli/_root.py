@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import click
 
+from salus.cli._aid import aid
 from salus.cli._cert import cert
 from salus.cli._common import SalusGroup, example
 from salus.cli._keys import keys
 from salus.cli._network import demo, init, node
+from salus.cli._outbreak import outbreak
+from salus.cli._posts import posts
 from salus.cli._query import proof, query
 from salus.cli._testnet import testnet
 from salus.cli._tx import tx
@@ -33,7 +36,21 @@ def cli() -> None:
     """
 
 
-for command in (init, node, demo, keys, tx, query, proof, verify, testnet, cert):
+for command in (
+    init,
+    node,
+    demo,
+    keys,
+    tx,
+    query,
+    proof,
+    verify,
+    testnet,
+    cert,
+    posts,
+    outbreak,
+    aid,
+):
     cli.add_command(command)
 
 

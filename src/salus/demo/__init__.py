@@ -35,6 +35,8 @@ from salus.demo._consortium import (
 )
 from salus.demo._consortium import demo_guide as consortium_guide
 from salus.demo._learning import LEARNING_DEMO
+from salus.demo._mutual_aid import MUTUAL_AID_DEMO
+from salus.demo._outbreak import OUTBREAK_DEMO
 
 __all__ = [
     "DEMO_APPS",
@@ -62,7 +64,7 @@ __all__ = [
 ]
 
 #: The applications the demo seeds, in order (later ones may build on earlier ones).
-DEMO_APPS: Final[tuple[DemoApp, ...]] = (LEARNING_DEMO,)
+DEMO_APPS: Final[tuple[DemoApp, ...]] = (LEARNING_DEMO, OUTBREAK_DEMO, MUTUAL_AID_DEMO)
 
 
 def demo_guide(
