@@ -55,15 +55,15 @@ from salus.cli._aid_members import MEMBER_COMMANDS
 from salus.cli._aid_operator import OPERATOR_COMMANDS
 from salus.cli._common import (
     CommandError,
-    InputError,
     SalusGroup,
     echo_json,
+    echo_steps,
     example,
+    genesis_option,
+    load_genesis,
     node_option,
     open_client,
 )
-from salus.core.genesis import Genesis
-from salus.errors import GenesisError
 
 __all__ = ["aid"]
 
@@ -355,13 +355,7 @@ def aid_statement(
     ),
 )
 @click.argument("package", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--genesis",
-    "genesis_path",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The network's genesis.json, from a source you trust.",
-)
+@genesis_option
 @json_option
 @click.pass_context
 def aid_verify(ctx: click.Context, package: Path, genesis_path: Path, as_json: bool) -> None:
@@ -370,26 +364,23 @@ def aid_verify(ctx: click.Context, package: Path, genesis_path: Path, as_json: b
     Steps: decode, proofs (both against the genesis), period (its figures add up),
     share (the member's share follows from its index at the close).
     """
-    try:
-        genesis = Genesis.from_json(genesis_path.read_bytes())
-    except GenesisError as exc:
-        raise InputError(f"cannot use {genesis_path} as genesis: {exc.reason}") from None
+    genesis = load_genesis(genesis_path)
     verdict = verify_statement(package.read_bytes(), genesis)
     if as_json:
         echo_json(verdict.to_json())
     else:
-        reached = True
-        for step in STATEMENT_STEPS:
-            if not verdict.valid and step == verdict.step:
-                click.echo(f"  {step:<7} failed: {verdict.reason}")
-                reached = False
-            else:
-                click.echo(f"  {step:<7} {'passed' if reached else 'not reached'}")
+        failed = STATEMENT_STEPS.index(verdict.step) if not verdict.valid else None
+        echo_steps(
+            valid=verdict.valid,
+            headline=f"valid: {verdict.reason}"
+            if verdict.valid
+            else f"invalid at step {verdict.step}: {verdict.reason}",
+            steps=[(step, "passed") for step in STATEMENT_STEPS[:failed]],
+            failed_step=verdict.step,
+            reason=verdict.reason,
+        )
         if verdict.valid and verdict.statement is not None:
-            click.echo(f"valid: {verdict.reason}")
             click.echo(verdict.statement.explain())
-        else:
-            click.echo(f"invalid at step {verdict.step}: {verdict.reason}")
     ctx.exit(0 if verdict.valid else 1)
 
 

@@ -23,6 +23,7 @@ from salus.apps.mutual_aid.rules import (
 from salus.cli._common import (
     InputError,
     get_passphrase,
+    json_option,
     open_client,
     passphrase_option,
 )
@@ -83,10 +84,6 @@ def claim_option(function: F) -> F:
     return click.option(
         "--claim", "claim", required=True, type=click.IntRange(1), help="Claim number."
     )(function)
-
-
-def json_option(function: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(function)
 
 
 def load_signer(path: Path, passphrase_file: Path | None) -> Signer:

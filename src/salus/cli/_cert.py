@@ -32,16 +32,19 @@ from salus.cli._common import (
     InputError,
     SalusGroup,
     echo_json,
+    echo_steps,
     example,
+    genesis_option,
     get_passphrase,
+    json_option,
+    load_genesis,
     node_option,
     open_client,
     passphrase_option,
 )
 from salus.client import SalusClient
 from salus.core.crypto import Signer, public_key_from_did
-from salus.core.genesis import Genesis
-from salus.errors import GenesisError, SalusError
+from salus.errors import SalusError
 from salus.keystore import load_key
 
 __all__ = ["cert"]
@@ -348,14 +351,15 @@ for _action, _summary, _sample in (
 
 
 def _report(verdict: CertificateVerdict) -> None:
-    if verdict.valid:
-        click.echo(f"valid: {verdict.reason}")
-    else:
-        click.echo(f"{verdict.verdict} (step {verdict.step}): {verdict.reason}")
-    for name, detail in verdict.steps:
-        click.echo(f"  ok  {name:<10} {detail}")
-    if not verdict.valid:
-        click.echo(f"  FAIL {verdict.step:<9} {verdict.reason}")
+    echo_steps(
+        valid=verdict.valid,
+        headline=f"valid: {verdict.reason}"
+        if verdict.valid
+        else f"{verdict.verdict} (step {verdict.step}): {verdict.reason}",
+        steps=verdict.steps,
+        failed_step=verdict.step,
+        reason=verdict.reason,
+    )
 
 
 @cert.command(
@@ -366,14 +370,8 @@ def _report(verdict: CertificateVerdict) -> None:
     ),
 )
 @click.argument("package", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--genesis",
-    "genesis_path",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The network's genesis.json, from a source you trust.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
+@genesis_option
+@json_option
 @click.pass_context
 def cert_verify(ctx: click.Context, package: Path, genesis_path: Path, as_json: bool) -> None:
     """Verify a certificate package offline, with no node: exit 0 if valid, 1 if not.
@@ -382,10 +380,7 @@ def cert_verify(ctx: click.Context, package: Path, genesis_path: Path, as_json: 
     gives the verdict (tampered, revoked, suspended, unknown issuer, issuer not
     accredited at issue time, not anchored).
     """
-    try:
-        genesis = Genesis.from_json(genesis_path.read_bytes())
-    except GenesisError as exc:
-        raise InputError(f"cannot use {genesis_path} as genesis: {exc.reason}") from None
+    genesis = load_genesis(genesis_path)
     verdict = CertificateVerifier(genesis).verify(package.read_bytes())
     if as_json:
         echo_json(verdict.to_json())

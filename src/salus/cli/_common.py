@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import click
 
 from salus.client import DEFAULT_NODE_URL, SalusClient
-from salus.errors import SalusError
+from salus.core.genesis import Genesis
+from salus.errors import GenesisError, SalusError
 
 __all__ = [
     "NODE_ENV",
@@ -26,8 +27,12 @@ __all__ = [
     "InputError",
     "SalusGroup",
     "echo_json",
+    "echo_steps",
     "example",
+    "genesis_option",
     "get_passphrase",
+    "json_option",
+    "load_genesis",
     "node_option",
     "open_client",
     "parse_args_json",
@@ -208,3 +213,52 @@ def parse_args_json(text: str, option: str = "--args") -> dict[str, Any]:
             f"not a {type(value).__name__}"
         )
     return value
+
+
+def genesis_option(function: F) -> F:
+    """``--genesis FILE`` (required): what every offline verification is checked against."""
+    return click.option(
+        "--genesis",
+        "genesis_path",
+        required=True,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="The network's genesis.json, from a source you trust.",
+    )(function)
+
+
+def json_option(function: F) -> F:
+    """``--json``: print the command's result as JSON instead of text."""
+    return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(
+        function
+    )
+
+
+def load_genesis(path: Path) -> Genesis:
+    """The genesis document at ``path``; :class:`InputError` naming what is wrong with it."""
+    try:
+        return Genesis.from_json(path.read_bytes())
+    except GenesisError as exc:
+        raise InputError(f"cannot use {path} as genesis: {exc.reason}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def echo_steps(
+    *,
+    valid: bool,
+    headline: str,
+    steps: Sequence[tuple[str, str]],
+    failed_step: str,
+    reason: str,
+) -> None:
+    """An offline verifier's verdict: the headline, each step that passed, the one that failed.
+
+    Every verifier (proof bundles, certificates, figures, statements) reports the same
+    way, so a reader learns the format once.
+    """
+    click.echo(headline)
+    width = max([len(name) for name, _ in steps] + [len(failed_step) if not valid else 0]) + 1
+    for name, detail in steps:
+        click.echo(f"  ok  {name:<{width}} {detail}")
+    if not valid:
+        click.echo(f"  FAIL {failed_step:<{width - 1}} {reason}")

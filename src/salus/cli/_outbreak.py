@@ -33,15 +33,17 @@ from salus.cli._common import (
     InputError,
     SalusGroup,
     echo_json,
+    echo_steps,
     example,
+    genesis_option,
     get_passphrase,
+    json_option,
+    load_genesis,
     node_option,
     open_client,
     passphrase_option,
 )
 from salus.core.crypto import Signer
-from salus.core.genesis import Genesis
-from salus.errors import GenesisError
 from salus.keystore import load_key
 
 __all__ = ["outbreak"]
@@ -417,14 +419,15 @@ def outbreak_figure(
 
 
 def _show_verdict(verdict: FigureVerdict) -> None:
-    if verdict.valid:
-        click.echo(f"valid: {verdict.reason}")
-    else:
-        click.echo(f"invalid (step {verdict.step}): {verdict.reason}")
-    for name, detail in verdict.steps:
-        click.echo(f"  ok  {name:<9} {detail}")
-    if not verdict.valid:
-        click.echo(f"  FAIL {verdict.step:<8} {verdict.reason}")
+    echo_steps(
+        valid=verdict.valid,
+        headline=f"valid: {verdict.reason}"
+        if verdict.valid
+        else f"invalid (step {verdict.step}): {verdict.reason}",
+        steps=verdict.steps,
+        failed_step=verdict.step,
+        reason=verdict.reason,
+    )
 
 
 @outbreak.command(
@@ -435,14 +438,8 @@ def _show_verdict(verdict: FigureVerdict) -> None:
     ),
 )
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--genesis",
-    "genesis_path",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The network's genesis.json, from a source you trust.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
+@genesis_option
+@json_option
 @click.pass_context
 def outbreak_verify(ctx: click.Context, bundle: Path, genesis_path: Path, as_json: bool) -> None:
     """Verify a figure's proof bundle offline, with no node: exit 0 if valid, 1 if not.
@@ -451,10 +448,7 @@ def outbreak_verify(ctx: click.Context, bundle: Path, genesis_path: Path, as_jso
     batch root), ledger (the signed block proves the batch record), or for a reported
     figure decode, ledger, figure.
     """
-    try:
-        genesis = Genesis.from_json(genesis_path.read_bytes())
-    except GenesisError as exc:
-        raise InputError(f"cannot use {genesis_path} as genesis: {exc.reason}") from None
+    genesis = load_genesis(genesis_path)
     verdict = verify_figure(bundle.read_bytes(), genesis)
     if as_json:
         echo_json(verdict.to_json())

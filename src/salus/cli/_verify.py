@@ -12,10 +12,16 @@ from typing import Any
 
 import click
 
-from salus.cli._common import InputError, echo_json, example, to_json_text
-from salus.core.genesis import Genesis
+from salus.cli._common import (
+    InputError,
+    echo_json,
+    example,
+    genesis_option,
+    json_option,
+    load_genesis,
+    to_json_text,
+)
 from salus.core.proofs import Verdict, verify_bundle
-from salus.errors import GenesisError
 
 __all__ = ["verify"]
 
@@ -82,14 +88,8 @@ def _report(verdict: Verdict) -> None:
     )
 )
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--genesis",
-    "genesis_path",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The network's genesis.json, from a source you trust.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
+@genesis_option
+@json_option
 @click.pass_context
 def verify(ctx: click.Context, bundle: Path, genesis_path: Path, as_json: bool) -> None:
     """Verify a proof bundle offline, with no node: exit 0 if valid, 1 if not.
@@ -97,12 +97,7 @@ def verify(ctx: click.Context, bundle: Path, genesis_path: Path, as_json: bool) 
     Checks the block header's chain and validator signature against the genesis,
     then the transaction's inclusion (or the state key's value) against that header.
     """
-    try:
-        genesis = Genesis.from_json(genesis_path.read_bytes())
-    except GenesisError as exc:
-        raise InputError(f"cannot use {genesis_path} as genesis: {exc.reason}") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {genesis_path}: {exc.strerror}") from None
+    genesis = load_genesis(genesis_path)
     try:
         data = bundle.read_bytes()
     except OSError as exc:
