@@ -4,7 +4,7 @@ signed), batch proofs, transcript."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from salus.api._errors import ApiError, install_error_handlers
+from salus.api._errors import install_error_handlers
 from salus.api._routes_learning import (
     STATUS_TTL_S,
     STATUS_VALID_S,
@@ -30,8 +30,9 @@ from salus.apps.learning.credentials import (
 from salus.apps.learning.issuance import CertificateRecord, issue_batch, revoke, suspend
 from salus.apps.learning.status_list import decode_list, status_bit_of
 from salus.core.crypto import did_from_public_key
+from salus.core.proofs import make_state_bundle, verify_bundle
 from salus.errors import BadSignature
-from salus.node import Node, SqliteStore
+from salus.node import Node, SqliteStore, StateProofs
 from tests.api.harness import assert_error, serving
 from tests.apps.learning.test_issuance import (
     LEARNERS,
@@ -312,43 +313,45 @@ def test_bad_input_gets_the_error_shape(http: httpx.Client, path: str, status: i
     assert_error(http.get(path), status)
 
 
-class _MovingProofSource:
-    """A proof source (as under CometBFT) whose bundles name another block after ``stable``
-    calls, as if blocks committed while a page of proofs was built."""
+class _RecordingProofSource:
+    """A proof source (as under CometBFT) that records how it is asked: the proofs of a
+    batch page must come from one call, so that they are of one block."""
 
-    def __init__(self, stable: int | None) -> None:
-        self.stable = stable
-        self.calls = 0
+    def __init__(self) -> None:
+        self.calls: list[list[bytes]] = []
 
     def tx_proof(self, node: Node, tx_id: bytes) -> bytes:
         raise AssertionError("not used")
 
     def state_proof(self, node: Node, raw_key: bytes) -> bytes:
-        self.calls += 1
-        source, node.proof_source = node.proof_source, None
-        try:
-            bundle = node._state_proof(raw_key)
-        finally:
-            node.proof_source = source
-        if self.stable is not None and self.calls > self.stable:
-            data = cbor2.loads(bundle)
-            data["header"]["height"] += self.calls  # another block each time
-            bundle = cbor2.dumps(data)
-        return bundle
+        raise AssertionError("a batch's proofs are asked for together, never one by one")
+
+    def state_proofs(self, node: Node, raw_keys: Sequence[bytes]) -> StateProofs:
+        self.calls.append(list(raw_keys))
+        with node.commit_lock:
+            last = node._last
+            assert last is not None
+            bundles = [
+                make_state_bundle(
+                    last.header, last.signature, key, node.ledger.get(key), node.ledger.prove(key)
+                )
+                for key in raw_keys
+            ]
+            return StateProofs(last.header.height, bundles)
 
 
-def test_batch_proofs_from_a_proof_source_must_agree(school: Served) -> None:
-    (package,) = issue_batch(
-        school.client, SCHOOL, SCHOOL_SIGNING, [CertificateRecord(LEARNERS[3].did, "first-aid-101")]
-    )
-    root, _ = batch_root([decode_package(package)["token"]])
+def test_a_batch_page_takes_its_proofs_from_one_snapshot(school: Served) -> None:
+    records = [CertificateRecord(LEARNERS[i].did, "first-aid-101") for i in (3, 4)]
+    packages = issue_batch(school.client, SCHOOL, SCHOOL_SIGNING, records)
+    root, _ = batch_root([decode_package(package)["token"] for package in packages])
+    source = _RecordingProofSource()
     try:
-        school.node.proof_source = _MovingProofSource(None)
+        school.node.proof_source = source
         answer = _batch_proofs(school.node, SCHOOL.did, root.hex(), 0, 10)
-        assert len(answer["status"]) == 1
-        school.node.proof_source = _MovingProofSource(2)
-        with pytest.raises(ApiError, match="blocks kept committing") as refused:
-            _batch_proofs(school.node, SCHOOL.did, root.hex(), 0, 10)
-        assert refused.value.status == 503
     finally:
         school.node.proof_source = None
+    assert len(source.calls) == 1 and len(source.calls[0]) == 3 + 2
+    assert len(answer["status"]) == 2 and set(answer["shared"]) == {"batch", "issuer", "key"}
+    assert answer["height"] == school.node.ledger.height
+    for bundle in [*answer["shared"].values(), *answer["status"]]:
+        assert verify_bundle(bundle, school.genesis).valid

@@ -42,7 +42,6 @@ per page of :data:`MAX_BATCH_PROOFS` certificates, not one per certificate.
 from __future__ import annotations
 
 import base64
-import contextlib
 import threading
 import time
 from collections import OrderedDict
@@ -79,7 +78,6 @@ STATUS_TTL_S: Final = 60  # credentialSubject.ttl and Cache-Control max-age
 STATUS_VALID_S: Final = 300  # validUntil - validFrom of a signed list
 MAX_BATCH_PROOFS: Final = 10_000  # status proofs per page of /batches/{root}/proofs
 _CACHED_LISTS: Final = 256
-_PROOF_ATTEMPTS: Final = 3
 
 Purpose = Literal["revocation", "suspension"]
 
@@ -352,62 +350,44 @@ def _batch_proofs(node: Node, issuer: str, root: str, start: int, limit: int) ->
     """The proofs of one page of a batch, all of one block (see ``batch_proofs``)."""
     if LEARNING not in node.ledger.contracts:
         raise NotFound(f"this node does not run the {LEARNING} contract")
-    for _ in range(_PROOF_ATTEMPTS):
-        # Solo: the commit lock (re-entrant) keeps every proof on one block. Under
-        # CometBFT proofs come from the proof source, which may wait on CometBFT: never
-        # under our lock (a commit may need it), so check they agree afterwards instead.
-        solo = node.proof_source is None
-        with node.commit_lock if solo else contextlib.nullcontext():
-            height = node.ledger.height
-            batch = node.ledger.read(LEARNING, f"batch/{root}")
-            if batch is None:
-                raise NotFound(f"batch {root} is not anchored (at height {height})")
-            if batch["issuer"] != issuer:
-                raise NotFound(f"batch {root} was anchored by {batch['issuer']}, not {issuer}")
-            count = int(batch["count"])
-            if start >= count:
-                raise ApiError(
-                    400, f"query parameter 'start': {start} is not below the batch's {count}"
-                )
-            first = int(batch["status_start"])
-            end = min(count, start + limit)
-            keys = package_keys(
-                root=bytes.fromhex(root), issuer=issuer, key=batch["key"], status_index=first
-            )
-            shared = {name: node.state_proof(LEARNING, keys[name]) for name in ("batch", "issuer")}
-            shared["key"] = node.state_proof(LEARNING, keys["key"])
-            status = [
-                node.state_proof(LEARNING, f"status/{issuer}/{first + i}")
-                for i in range(start, end)
-            ]
-        if solo or _one_block([*shared.values(), *status]):
-            return {
-                "issuer": issuer,
-                "root": root,
-                "key": batch["key"],
-                "count": count,
-                "status_start": first,
-                "height": height,
-                "start": start,
-                "next": end if end < count else None,
-                "shared": shared,
-                "status": status,
-            }
-    raise ApiError(
-        503,
-        f"blocks kept committing while the proofs were built ({_PROOF_ATTEMPTS} attempts); "
-        "ask again",
+    with node.commit_lock:
+        height = node.ledger.height
+        batch = node.ledger.read(LEARNING, f"batch/{root}")
+    if batch is None:
+        raise NotFound(f"batch {root} is not anchored (at height {height})")
+    if batch["issuer"] != issuer:
+        raise NotFound(f"batch {root} was anchored by {batch['issuer']}, not {issuer}")
+    count = int(batch["count"])
+    if start >= count:
+        raise ApiError(400, f"query parameter 'start': {start} is not below the batch's {count}")
+    first = int(batch["status_start"])
+    end = min(count, start + limit)
+    keys = package_keys(
+        root=bytes.fromhex(root), issuer=issuer, key=batch["key"], status_index=first
     )
-
-
-def _one_block(bundles: list[bytes]) -> bool:
-    """Whether state bundles prove the same block: equal apart from key, value and path."""
-    blocks = set()
-    for bundle in bundles:
-        data = codec.decode(bundle, max_size=len(bundle), what="proof bundle")
-        rest = {k: v for k, v in data.items() if k not in ("key", "value", "proof", "digest")}
-        blocks.add(codec.encode(rest))
-    return len(blocks) == 1
+    # One snapshot, so every bundle proves the same block (a batch record never changes
+    # once anchored, so reading it just before is safe).
+    names = ("batch", "issuer", "key")
+    proven = node.state_proofs(
+        LEARNING,
+        [
+            *(keys[name] for name in names),
+            *(f"status/{issuer}/{first + i}" for i in range(start, end)),
+        ],
+    )
+    bundles = proven.bundles
+    return {
+        "issuer": issuer,
+        "root": root,
+        "key": batch["key"],
+        "count": count,
+        "status_start": first,
+        "height": proven.height,
+        "start": start,
+        "next": end if end < count else None,
+        "shared": dict(zip(names, bundles[:3], strict=True)),
+        "status": bundles[3:],
+    }
 
 
 class _Reader:

@@ -23,13 +23,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 
 from salus.cometbft.rpc import CometBFTError, CometBFTRpcError, CometRPC
 from salus.core import bft
 from salus.core.identity import IDENTITY
 from salus.core.proofs import make_bft_state_bundle, make_bft_tx_bundle
 from salus.errors import NotFound, ProofError, StorageError
-from salus.node.node import Node
+from salus.node import Node, StateProofs
 
 __all__ = ["CometProofSource"]
 
@@ -77,11 +78,14 @@ class CometProofSource:
             raise StorageError(f"cannot prove transaction {tx_id.hex()}: {exc}") from None
 
     def state_proof(self, node: Node, raw_key: bytes) -> bytes:
+        return self.state_proofs(node, [raw_key]).bundles[0]
+
+    def state_proofs(self, node: Node, raw_keys: Sequence[bytes]) -> StateProofs:
+        # One snapshot of the ledger, then one wait for the header that signs it.
         with node.commit_lock:
             height = node.ledger.height
             root = node.ledger.state_root
-            value = node.ledger.get(raw_key)
-            proof = node.ledger.prove(raw_key)
+            parts = [(key, node.ledger.get(key), node.ledger.prove(key)) for key in raw_keys]
         if height == 0:
             raise NotFound("no block has been committed yet; state proofs start at block 1")
         signed = self._light_block(height + 1)
@@ -90,8 +94,13 @@ class CometProofSource:
                 f"CometBFT header {height + 1} has app hash {signed.header.app_hash.hex()}, "
                 f"but this node's state root after block {height} is {root.hex()}"
             )
-        return make_bft_state_bundle(
-            signed, raw_key, value, proof, updates=self._updates(node, height + 1)
+        updates = self._updates(node, height + 1)
+        return StateProofs(
+            height,
+            [
+                make_bft_state_bundle(signed, key, value, proof, updates=updates)
+                for key, value, proof in parts
+            ],
         )
 
     # -- CometBFT data -------------------------------------------------------------------

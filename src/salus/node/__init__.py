@@ -1,7 +1,7 @@
 """The node: storage, mempool, block production and proofs around the pure core."""
 
 from salus.node.blobs import BlobStore, FileBlobStore, MemoryBlobStore
-from salus.node.node import Node, NodeConfig, SubmitResult
+from salus.node.node import Node, NodeConfig, StateProofs, SubmitResult
 from salus.node.solo import SoloEngine
 from salus.node.storage import SqliteStore
 
@@ -13,5 +13,6 @@ __all__ = [
     "NodeConfig",
     "SoloEngine",
     "SqliteStore",
+    "StateProofs",
     "SubmitResult",
 ]

@@ -34,7 +34,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from salus.apps import network_contracts
 from salus.core import merkle
@@ -100,6 +100,13 @@ TxForwarder = Callable[[Sequence[SignedTransaction]], list[SubmitResult]]
 one result per transaction: ``pending`` when accepted, else ``rejected`` with why."""
 
 
+class StateProofs(NamedTuple):
+    """State bundles of several keys and the height (Salus block) whose state they prove."""
+
+    height: int
+    bundles: list[bytes]
+
+
 class ProofSource(Protocol):
     """Builds proof bundles where the authority is not the node's own signature."""
 
@@ -109,6 +116,10 @@ class ProofSource(Protocol):
 
     def state_proof(self, node: Node, raw_key: bytes) -> bytes:
         """Membership or non-membership bundle of a raw state key at the tip."""
+        ...
+
+    def state_proofs(self, node: Node, raw_keys: Sequence[bytes]) -> StateProofs:
+        """Bundles of several raw state keys, all of the same height (the tip)."""
         ...
 
 
@@ -503,6 +514,29 @@ class Node:
         """Membership or non-membership bundle of ``contract``'s ``key`` at the tip."""
         self.ledger.contract(contract)
         return self._state_proof(state_key(contract, key))
+
+    def state_proofs(self, contract: str, keys: Sequence[str]) -> StateProofs:
+        """Bundles of several of ``contract``'s keys, all of one block (the tip), in order.
+
+        What a package of several proofs needs (a certificate's batch, issuer, key and
+        status): asking key by key could straddle a block boundary.
+        """
+        self.ledger.contract(contract)
+        raw_keys = [state_key(contract, key) for key in keys]
+        if self.proof_source is not None:
+            return self.proof_source.state_proofs(self, raw_keys)
+        with self.commit_lock:
+            last = self._last
+            if last is None:
+                raise NotFound("no block has been committed yet; state proofs start at block 1")
+            parts = [(key, self.ledger.get(key), self.ledger.prove(key)) for key in raw_keys]
+        return StateProofs(
+            last.header.height,
+            [
+                make_state_bundle(last.header, last.signature, key, value, proof)
+                for key, value, proof in parts
+            ],
+        )
 
     def nonce_proof(self, signer: bytes) -> bytes:
         return self._state_proof(nonce_key(signer))
