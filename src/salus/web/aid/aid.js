@@ -16,37 +16,9 @@
 
   // -- small helpers ---------------------------------------------------------------------
 
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (value === undefined || value === null || value === false) continue;
-      if (name === "class") node.className = value;
-      else if (name === "testid") node.dataset.testid = value;
-      else if (name === "text") node.textContent = value;
-      else if (name === "onclick") node.addEventListener("click", value);
-      else node.setAttribute(name, value === true ? "" : String(value));
-    }
-    for (const child of children.flat()) {
-      if (child === null || child === undefined || child === false) continue;
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return node;
-  }
-
-  function $(testid, root) {
-    return (root || document).querySelector(`[data-testid="${testid}"]`);
-  }
-
-  async function api(path, options) {
-    const response = await fetch(path, options);
-    const type = response.headers.get("content-type") || "";
-    const body = type.includes("json") ? await response.json() : null;
-    if (!response.ok) {
-      const message = body && body.error ? body.error.message : `${response.status} ${response.statusText}`;
-      throw new Error(message);
-    }
-    return body;
-  }
+  // Shared with the other Salus pages: /explorer/salus-page.js, loaded before this script.
+  const { el, api, chartColours } = window.Salus;
+  const $ = window.Salus.byTestId;
 
   function money(amount, record) {
     const units = record.minor_units;
@@ -272,11 +244,7 @@
       return;
     }
     const scale = 10 ** series.minor_units;
-    const css = getComputedStyle(document.documentElement);
-    const ink = css.getPropertyValue("--text").trim() || "#1d2330";
-    const accent = css.getPropertyValue("--accent").trim() || "#0b6e6e";
-    const rule = css.getPropertyValue("--line").trim() || "#dde1e8";
-    const axis = { stroke: ink, grid: { stroke: rule, width: 1 }, ticks: { stroke: rule, width: 1 } };
+    const { ink, accent, axis } = chartColours();
     const fmt = (v) => (v === null || v === undefined ? "—" : `${v.toFixed(series.minor_units)} ${series.currency}`);
     box.setAttribute("aria-label", `Per-member share in ${series.currency} for periods ${series.period[0]} to ${series.period[series.period.length - 1]}; the table below lists every figure`);
     state.chart = new uPlot(

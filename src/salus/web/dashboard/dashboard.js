@@ -50,21 +50,9 @@
 
   // -- small helpers ------------------------------------------------------------------
 
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (value === undefined || value === null || value === false) continue;
-      if (name === "text") node.textContent = String(value);
-      else if (name === "testid") node.dataset.testid = value;
-      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-      else node.setAttribute(name, value === true ? "" : String(value));
-    }
-    for (const child of children.flat()) {
-      if (child === undefined || child === null || child === false) continue;
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return node;
-  }
+  // Shared with the other Salus pages: /explorer/salus-page.js, loaded before this script.
+  const { el, api, postJson, ApiError, problem, short, hash, shortHash, time, fields, verdictBox, stepItem, chartColours } = window.Salus;
+  const $ = window.Salus.byTestId;
 
   const svgNS = "http://www.w3.org/2000/svg";
   function svg(tag, attrs) {
@@ -75,7 +63,6 @@
     return node;
   }
 
-  const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
   const numberFormat = new Intl.NumberFormat("en");
   const rateFormat = new Intl.NumberFormat("en", { maximumFractionDigits: 1 });
 
@@ -87,52 +74,9 @@
     return value === null || value === undefined ? "—" : rateFormat.format(value);
   }
 
-  function timeText(ms) {
-    if (typeof ms !== "number") return "—";
-    const date = new Date(ms);
-    return el("time", { datetime: date.toISOString(), title: date.toISOString() }, date.toLocaleString());
-  }
-
   function per100k(value, population) {
     if (value === null || value === undefined || !population) return null;
     return (value * 100000) / population;
-  }
-
-  function short(text, keep = 10) {
-    if (typeof text !== "string" || text.length <= keep * 2 + 1) return text;
-    return `${text.slice(0, keep)}…${text.slice(-6)}`;
-  }
-
-  function hashCode(value, testid) {
-    return el("code", { class: "hash", title: value, testid }, value);
-  }
-
-  class ApiError extends Error {
-    constructor(status, code, message) {
-      super(message);
-      this.status = status;
-      this.code = code;
-    }
-  }
-
-  async function api(path, options) {
-    const response = await fetch(path, { headers: { Accept: "application/json" }, ...options });
-    let body = null;
-    try {
-      body = await response.json();
-    } catch {
-      body = null;
-    }
-    if (!response.ok) {
-      const error = body && body.error ? body.error : { code: `http_${response.status}`, message: response.statusText };
-      throw new ApiError(response.status, error.code, error.message);
-    }
-    return body;
-  }
-
-  function problem(error) {
-    const text = error instanceof ApiError ? `${error.message} (${error.code})` : String(error && error.message ? error.message : error);
-    return el("p", { class: "problem", role: "alert", testid: "problem" }, text);
   }
 
   // SHA-256 of bytes, as hex: the browser's WebCrypto where the page is a secure context
@@ -199,19 +143,14 @@
       if (cbor) params.set("format", "cbor");
       return `${figurePath(region, date, metric)}/proof?${params}`;
     },
-    verify: (bundle) =>
-      api("/v1/outbreak/verify", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ bundle }),
-      }),
+    verify: (bundle) => postJson("/v1/outbreak/verify", { bundle }),
     download: (metric, kind) => `/v1/outbreak/download/time_series_covid19_${metric}_global.${kind}`,
   };
 
   // Organisation ids are shown with their registered names (identity org/<id>).
   const orgNames = new Map();
   async function reporterLabel(reporter) {
-    if (reporter.startsWith("did:")) return el("code", { class: "hash", title: reporter }, short(reporter, 14));
+    if (reporter.startsWith("did:")) return shortHash(reporter, 14);
     if (!orgNames.has(reporter)) {
       orgNames.set(
         reporter,
@@ -284,7 +223,7 @@
   // -- overview: status, totals, map, table ------------------------------------------
 
   function renderStatus(update, asOf) {
-    $("last-update").replaceChildren(update ? timeText(update.time_ms) : "no figures yet");
+    $("last-update").replaceChildren(update ? time(update.time_ms) : "no figures yet");
     const dates = Object.values((state.totals && state.totals.figures) || {}).map((f) => f.date);
     $("last-date").textContent = dates.length ? dates.sort().at(-1) : "—";
     $("status-height").textContent = String(asOf);
@@ -663,10 +602,7 @@
     const colour = METRIC_COLOURS[state.metric];
     const rate = state.view === "avg7" || state.view === "per100k";
     // The page's colour tokens, so the chart follows the light or dark scheme.
-    const css = getComputedStyle(document.documentElement);
-    const ink = css.getPropertyValue("--text").trim() || "#1d2330";
-    const rule = css.getPropertyValue("--line").trim() || "#dde1e8";
-    const axis = { stroke: ink, grid: { stroke: rule, width: 1 }, ticks: { stroke: rule, width: 1 } };
+    const { ink, axis } = chartColours();
     container.replaceChildren();
     container.setAttribute("aria-label", `${METRIC_NAMES[state.metric]}, ${VIEW_NAMES[state.view]}, in ${series.name} from ${series.start} to ${series.end}; the table below lists every day`);
     chart = new uPlot(
@@ -833,56 +769,18 @@
     panel.focus();
   }
 
-  function fields(rows) {
-    const list = el("dl", { class: "fields" });
-    for (const row of rows) {
-      if (!row) continue;
-      const [label, value, testid] = row;
-      list.append(el("div", { class: "field" }, el("dt", {}, label), el("dd", { testid }, value)));
-    }
-    return list;
-  }
-
+  // The steps that passed, then the one that failed (if any): a verifier stops at its
+  // first failure, so there is nothing after it to show.
   function stepList(steps, failedStep, failedReason) {
-    const items = steps.map((s) =>
-      el(
-        "li",
-        { class: "step", testid: "step", "data-step": s.step, "data-result": "passed" },
-        el("span", { class: "mark", "aria-hidden": "true" }, "✓"),
-        el("span", { class: "step-name" }, STEP_NAMES[s.step] || s.step),
-        el("span", { class: "step-detail" }, s.detail),
-      ),
-    );
-    if (failedStep) {
-      items.push(
-        el(
-          "li",
-          { class: "step", testid: "step", "data-step": failedStep, "data-result": "failed" },
-          el("span", { class: "mark", "aria-hidden": "true" }, "✗"),
-          el("span", { class: "step-name" }, STEP_NAMES[failedStep] || failedStep),
-          el("span", { class: "step-detail" }, failedReason),
-        ),
-      );
-    }
+    const name = (step) => STEP_NAMES[step] || step;
+    const items = steps.map((s) => stepItem({ step: s.step, result: "passed", name: name(s.step), detail: s.detail }));
+    if (failedStep) items.push(stepItem({ step: failedStep, result: "failed", name: name(failedStep), detail: failedReason }));
     return el("ol", { class: "steps", testid: "steps", "aria-label": "Verification steps" }, items);
-  }
-
-  function verdictBox(result, label) {
-    return el(
-      "div",
-      { class: `verdict ${result.valid ? "verdict-valid" : "verdict-invalid"}` },
-      el("p", {},
-        el("span", { class: "muted" }, `${label}: `),
-        el("strong", { testid: "verdict" }, result.valid ? "valid" : "invalid"),
-        " · step ",
-        el("code", { testid: "verdict-step" }, result.step)),
-      el("p", { testid: "verdict-reason" }, result.reason),
-    );
   }
 
   function sourceOf(v) {
     if (v.source === "batch") {
-      return el("span", {}, "row ", String(v.row), " of batch ", el("code", { class: "hash", title: v.batch, testid: "version-batch" }, short(v.batch, 8)));
+      return el("span", {}, "row ", String(v.row), " of batch ", shortHash(v.batch, 8, "version-batch"));
     }
     return el("span", {}, `ledger report, version ${v.ledger_version}`);
   }
@@ -903,7 +801,7 @@
             "block ",
             el("a", { href: `/explorer/#/block/${v.height}` }, v.height),
             " · ",
-            timeText(v.time_ms),
+            time(v.time_ms),
             " · tx ",
             el("a", { href: `/explorer/#/tx/${v.tx_id}`, title: v.tx_id }, short(v.tx_id, 6)),
             " · ",
@@ -945,8 +843,8 @@
         ["Reporter", label, "provenance-reporter"],
         ["Value", el("strong", { testid: "provenance-value" }, fmt(current.value)), null],
         ["Basis", current.basis],
-        ["Signed by", hashCode(current.signed_by)],
-        ["Block", el("span", {}, el("a", { href: `/explorer/#/block/${current.height}`, testid: "provenance-block" }, current.height), " · ", timeText(current.time_ms))],
+        ["Signed by", hash(current.signed_by)],
+        ["Block", el("span", {}, el("a", { href: `/explorer/#/block/${current.height}`, testid: "provenance-block" }, current.height), " · ", time(current.time_ms))],
         ["From", sourceOf(current)],
         ["Transaction", el("a", { href: `/explorer/#/tx/${current.tx_id}`, title: current.tx_id }, short(current.tx_id))],
       ]),
@@ -1009,11 +907,7 @@
       }
       const steps = [{ step: "hash", detail: `SHA-256 of the post's ${bytes.length} bytes is the anchored digest` }];
       const proof = await api(post.proof);
-      const result = await api("/v1/verify", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ bundle: proof.bundle }),
-      });
+      const result = await postJson("/v1/verify", { bundle: proof.bundle });
       const facts = result.facts || {};
       let failure = null;
       if (!result.valid) failure = `the proof fails at its ${result.step} step: ${result.reason}`;
@@ -1056,9 +950,9 @@
         "Anchored at block ",
         el("a", { href: `/explorer/#/block/${post.anchor.height}`, testid: "post-block" }, post.anchor.height),
         " (",
-        timeText(post.anchor.time_ms),
+        time(post.anchor.time_ms),
         ") · SHA-256 ",
-        el("code", { class: "hash", title: post.digest }, short(post.digest, 8)),
+        shortHash(post.digest, 8),
         " ",
         post.stored ? el("button", { type: "button", class: "secondary", testid: "verify-post", onclick: () => verifyPost(post, verdict) }, "Verify") : null,
       ),

@@ -15,40 +15,12 @@
   const TX_PAGE = 25;
   const EVENTS_PAGE = 50;
 
-  // -- small DOM helpers ------------------------------------------------------
-
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (value === undefined || value === null || value === false) continue;
-      if (name === "text") node.textContent = String(value);
-      else if (name === "testid") node.dataset.testid = value;
-      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-      else node.setAttribute(name, value === true ? "" : String(value));
-    }
-    for (const child of children.flat()) {
-      if (child === undefined || child === null || child === false) continue;
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return node;
-  }
+  // -- small helpers ----------------------------------------------------------
+  // Shared with the other Salus pages: /explorer/salus-page.js, loaded before this script.
+  const { el, api, postJson, ApiError, problem, short, hash, shortHash, fields, verdictClass, verdictLines } = window.Salus;
+  const time = (ms) => window.Salus.time(ms, `${ms} ms`);
 
   const $ = (selector) => document.querySelector(selector);
-
-  function short(hex, keep = 10) {
-    if (typeof hex !== "string" || hex.length <= keep * 2 + 1) return hex;
-    return `${hex.slice(0, keep)}…${hex.slice(-6)}`;
-  }
-
-  function hash(hex, testid) {
-    return el("code", { class: "hash", title: hex, testid }, hex);
-  }
-
-  function time(ms) {
-    if (typeof ms !== "number") return "—";
-    const date = new Date(ms);
-    return el("time", { datetime: date.toISOString(), title: `${ms} ms` }, date.toLocaleString());
-  }
 
   function keyPath(key) {
     return key.split("/").map(encodeURIComponent).join("/");
@@ -64,14 +36,6 @@
     return el("span", { class: `badge ${ok ? "badge-ok" : "badge-bad"}`, testid: "badge" }, text);
   }
 
-  function fields(rows, testid) {
-    const list = el("dl", { class: "fields", testid });
-    for (const [label, value, id] of rows) {
-      list.append(el("div", { class: "field" }, el("dt", {}, label), el("dd", { testid: id }, value)));
-    }
-    return list;
-  }
-
   function json(value, testid) {
     return el("pre", { class: "json", testid, tabindex: 0 }, JSON.stringify(value, null, 2));
   }
@@ -84,36 +48,6 @@
       el("thead", {}, el("tr", {}, headers.map((h) => el("th", { scope: "col" }, h)))),
       el("tbody", {}, rows),
     );
-  }
-
-  // -- API --------------------------------------------------------------------
-
-  class ApiError extends Error {
-    constructor(status, code, message) {
-      super(message);
-      this.status = status;
-      this.code = code;
-    }
-  }
-
-  async function api(path, options) {
-    const response = await fetch(path, { headers: { Accept: "application/json" }, ...options });
-    let body = null;
-    try {
-      body = await response.json();
-    } catch {
-      body = null;
-    }
-    if (!response.ok) {
-      const error = body && body.error ? body.error : { code: `http_${response.status}`, message: response.statusText };
-      throw new ApiError(response.status, error.code, error.message);
-    }
-    return body;
-  }
-
-  function problem(error) {
-    const text = error instanceof ApiError ? `${error.message} (${error.code})` : String(error);
-    return el("p", { class: "problem", role: "alert", testid: "problem" }, text);
   }
 
   // -- status bar and latest blocks (auto-refreshing) -------------------------
@@ -195,7 +129,7 @@
         el("td", {}, tx.index),
         el("td", {}, el("a", { href: links.tx(tx.id), testid: "tx-link", title: tx.id }, short(tx.id))),
         el("td", {}, `${tx.contract}.${tx.action}`),
-        el("td", {}, el("code", { class: "hash", title: tx.signer }, short(tx.signer, 14))),
+        el("td", {}, shortHash(tx.signer, 14)),
         el("td", {}, tx.nonce),
         el("td", {}, badge(tx.ok, tx.ok ? "applied" : "refused"), tx.ok ? "" : ` ${tx.reason}`),
       ),
@@ -212,7 +146,7 @@
         el("td", {}, el("a", { href: links.block(tx.height) }, tx.height)),
         el("td", {}, el("a", { href: links.tx(tx.id), testid: "tx-link", title: tx.id }, short(tx.id))),
         el("td", {}, `${tx.contract}.${tx.action}`),
-        el("td", {}, el("code", { class: "hash", title: tx.signer }, short(tx.signer, 14))),
+        el("td", {}, shortHash(tx.signer, 14)),
         el("td", {}, badge(tx.ok, tx.ok ? "applied" : "refused")),
       ),
     );
@@ -284,20 +218,9 @@
     async function verify(bundle, label) {
       verdict.replaceChildren(el("p", { class: "muted" }, `Verifying ${label}…`));
       try {
-        const result = await api("/v1/verify", {
-          method: "POST",
-          headers: { "Content-Type": "application/json", Accept: "application/json" },
-          body: JSON.stringify({ bundle }),
-        });
-        verdict.className = `verdict ${result.valid ? "verdict-valid" : "verdict-invalid"}`;
-        verdict.replaceChildren(
-          el("p", { class: "verdict-line" },
-            el("span", { class: "muted" }, `${label}: `),
-            el("strong", { testid: "verdict" }, result.valid ? "valid" : "invalid"),
-            " · step ",
-            el("code", { testid: "verdict-step" }, result.step)),
-          el("p", { testid: "verdict-reason" }, result.reason),
-        );
+        const result = await postJson("/v1/verify", { bundle });
+        verdict.className = verdictClass(result);
+        verdict.replaceChildren(...verdictLines(result, label));
       } catch (error) {
         verdict.replaceChildren(problem(error));
       }

@@ -26,15 +26,10 @@
   // Decoding sizes tried in turn (longest side, pixels): small first for speed, larger
   // for dense codes (a credential fills a version 35-39 symbol, 157-173 modules wide).
   const QR_SIZES = [1000, 1800, 2800];
-  const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
+  // Shared with the other Salus pages: /explorer/salus-page.js, loaded before this script.
+  const { el, stepItem } = window.Salus;
+  const $ = window.Salus.byTestId;
   let expected = null;
-
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, value);
-    for (const child of children) node.append(child);
-    return node;
-  }
 
   // What a QR code, a link or pasted text holds: {credential}, {hash}, {package} or null.
   function classify(text) {
@@ -79,7 +74,7 @@
 
   function fact(list, label, value, testid) {
     if (value === null || value === undefined || value === "") return;
-    const dd = el("dd", testid ? { "data-testid": testid } : {}, String(value));
+    const dd = el("dd", { testid }, String(value));
     if (/^[0-9a-f]{64}$/.test(String(value)) || String(value).startsWith("did:")) dd.className = "hash";
     list.append(el("div", {}, el("dt", {}, label), dd));
   }
@@ -164,17 +159,7 @@
         state = "failed";
         detail = offline.reason;
       }
-      const mark = { passed: "✓", failed: "✗", skipped: "–" }[state];
-      steps.append(
-        el(
-          "li",
-          { class: `step ${state}`, "data-testid": "step", "data-step": name, "data-result": state },
-          el("span", { class: "mark", "aria-hidden": "true" }, mark),
-          el("span", { class: "step-name" }, STEP_NAMES[name] || name),
-          el("span", { class: "step-result", "data-testid": "step-result" }, state),
-          el("span", { class: "step-detail" }, detail),
-        ),
-      );
+      steps.append(stepItem({ step: name, result: state, name: STEP_NAMES[name] || name, detail, withResult: true }));
     }
 
     $("online-status").textContent = online.checked ? online.status : "not checked";
