@@ -1,6 +1,7 @@
 # Two commands a newcomer needs (see README.md):
 #   make demo   an embedded node with a demo consortium, API and pages on 127.0.0.1
 #   make test   everything CI runs: ruff, mypy --strict, the whole pytest suite
+# Benchmarks: make bench (core), make bench-cometbft, make bench-apps (the applications).
 # Both install what they need first: a virtualenv with the pinned dependencies,
 # and Debian's chromium for the browser tests.
 
@@ -14,7 +15,7 @@ TOOLS  := $(CURDIR)/.tools
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest bench bench-cometbft install browser cometbft clean
+.PHONY: demo test lint typecheck pytest bench bench-cometbft bench-apps install browser cometbft clean
 
 install: $(STAMP)
 
@@ -64,6 +65,12 @@ bench: $(STAMP)
 
 bench-cometbft: $(STAMP) cometbft
 	$(BIN)/python bench/cometbft.py
+
+# The applications' benchmarks (each prints one JSON object on its last line).
+bench-apps: $(STAMP)
+	$(BIN)/python bench/certificates.py
+	$(BIN)/python bench/outbreak.py
+	$(BIN)/python bench/mutual_aid.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache .hypothesis
