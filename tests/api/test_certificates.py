@@ -17,14 +17,21 @@ import zxingcpp
 from pypdf import PdfReader
 
 from salus.api import create_app
-from salus.apps.learning.certificate import decode_package, verify_certificate
+from salus.apps.learning.certificate import decode_package, encode_package, verify_certificate
 from salus.apps.learning.credentials import (
     CredentialStatus,
     build_open_badge,
     credential_hash,
     encode_vc_jwt,
 )
-from salus.apps.learning.issuance import CertificateRecord, issue_batch, status_list_url
+from salus.apps.learning.issuance import (
+    CertificateRecord,
+    issue_batch,
+    package_address,
+    refresh_package,
+    revoke,
+    status_list_url,
+)
 from salus.client import SalusClient
 from salus.core.genesis import Genesis
 from salus.node import FileBlobStore, Node, SqliteStore
@@ -335,9 +342,50 @@ def test_pdf_route_bad_requests_are_4xx(school: Served) -> None:
     assert_error(post(url, json=[good]), 400)
     assert_error(post(url, content=b"x", headers={"Content-Type": "text/plain"}), 415)
     assert_error(post(url, files={"package": ("c", b"")}), 400)
-    forged = post(url, json={"package": base64.b64encode(b"\xa0").decode()})
-    assert_error(forged, 422)
-    assert "cannot print" in forged.json()["error"]["message"]
+    garbage = post(url, json={"package": base64.b64encode(b"\xa0").decode()})
+    assert_error(garbage, 422)
+    assert garbage.json()["error"]["code"] == "not_valid"
     devanagari = post(url, json={"package": good, "learner_name": "देवनागरी"})
     assert_error(devanagari, 422)
     assert "shaping" in devanagari.json()["error"]["message"]
+
+
+def test_a_package_naming_another_issuer_gets_the_ledgers_issuer_online(school: Served) -> None:
+    (package,) = issue_batch(school.client, SCHOOL, SCHOOL_SIGNING, records(1))
+    data = decode_package(package)
+    impostor = key(77).did
+    forged = encode_package(
+        token=data["token"],
+        issuer=impostor,
+        index=data["index"],
+        count=data["count"],
+        path=data["path"],
+        proofs=data["proofs"],
+    )
+    answer = school.verify(package=base64.b64encode(forged).decode())
+    assert answer["offline"]["verdict"] == "tampered"
+    online = answer["online"]
+    assert online["issuer"] == SCHOOL.did != impostor
+    assert (
+        online["issuer_name"]
+        == school.client.state("learning", f"issuer/{SCHOOL.did}")["value"]["name"]
+    )
+    assert impostor in online["issuer_mismatch"] and SCHOOL.did in online["issuer_mismatch"]
+
+
+def test_pdf_route_prints_only_valid_certificates(school: Served) -> None:
+    """A node-branded PDF of a forged, tampered or revoked certificate would lend it
+    credibility: the route verifies first."""
+    one, two = issue_batch(school.client, SCHOOL, SCHOOL_SIGNING, records(2))
+    data = decode_package(one)
+    fields = ("token", "index", "count", "path", "proofs")
+    other_issuer = encode_package(**{name: data[name] for name in fields}, issuer=key(78).did)
+    root, index, _ = package_address(two)
+    revoke(school.client, SCHOOL, root=root, index_in_batch=index, reason="issued in error")
+    revoked = refresh_package(school.client, two)
+    url = "/v1/learning/certificates/pdf"
+    for package, verdict in ((other_issuer, "tampered"), (revoked, "revoked")):
+        refused = school.http.post(url, json={"package": base64.b64encode(package).decode()})
+        assert_error(refused, 422)
+        body = refused.json()["error"]
+        assert body["code"] == "not_valid" and f"is {verdict}" in body["message"]

@@ -2,8 +2,9 @@
 
 The package's credential is printed by :func:`salus.apps.learning.pdf.render_certificate_pdf`;
 the learner's name sent with it is printed and then forgotten (nothing is stored or logged).
-A request the API cannot read is a 400 naming the field; a package whose credential does
-not verify, or text no font can print faithfully, is a 422 (``unprintable``).
+A request the API cannot read is a 400 naming the field; a package that does not verify as
+valid against the network's genesis is a 422 (``not_valid``), and text no font can print
+faithfully a 422 (``unprintable``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from starlette.datastructures import FormData, UploadFile
 
 from salus.api._errors import ERROR_RESPONSES, ApiError
 from salus.api._inputs import b64decode_strict, json_body
-from salus.apps.learning.certificate import MAX_PACKAGE_BYTES
+from salus.apps.learning.certificate import MAX_PACKAGE_BYTES, verify_certificate
 from salus.apps.learning.pdf import render_certificate_pdf
+from salus.core.genesis import Genesis
 
 __all__ = ["certificate_pdf_router", "form_bytes", "read_form"]
 
@@ -131,8 +133,22 @@ def _pdf_schema() -> dict[str, Any]:
     }
 
 
-def certificate_pdf_router() -> APIRouter:
-    """The PDF route, to include in the ``/v1/learning`` router."""
+def _check(package: bytes, genesis: Genesis) -> None:
+    """Refuse to print a certificate that does not verify: a node-branded PDF of a forged,
+    tampered, revoked or suspended credential would lend it credibility it lacks."""
+    verdict = verify_certificate(package, genesis)
+    if not verdict.valid:
+        raise ApiError(
+            422,
+            f"only valid certificates are printed; this one is {verdict.verdict} "
+            f"(step {verdict.step}): {verdict.reason}",
+            code="not_valid",
+        )
+
+
+def certificate_pdf_router(genesis: Genesis) -> APIRouter:
+    """The PDF route, to include in the ``/v1/learning`` router; it checks packages
+    against ``genesis`` before printing them."""
     router = APIRouter(responses=ERROR_RESPONSES)
 
     @router.post(
@@ -147,10 +163,13 @@ def certificate_pdf_router() -> APIRouter:
 
         ``learner_name`` (optional) is printed instead of the name in the credential and
         is not kept; ``verify_url`` (optional) is the verification page the QR code
-        links to, by default this node's ``/verify/``. 422 when the package's credential
-        does not verify or its text cannot be printed (the message says which characters).
+        links to, by default this node's ``/verify/``. 422 ``not_valid`` when the package
+        does not verify as valid against this network's genesis (tampered, revoked,
+        suspended, unknown issuer, ...), 422 ``unprintable`` when its text cannot be
+        printed (the message says which characters).
         """
         package, name, url = await _pdf_body(request)
+        await run_in_threadpool(_check, package, genesis)
         verify_url = url or str(request.base_url).rstrip("/") + "/verify/"
         pdf = await run_in_threadpool(_render, package, name, verify_url)
         return Response(

@@ -170,25 +170,37 @@ def _credential(package: bytes) -> dict[str, Any] | None:
     }
 
 
-def _current_status(node: Node, root: str, issuer: str, index: int) -> dict[str, Any]:
-    """Batch ``root``'s credential at ``index`` and its issuer, in committed state now."""
+def _current_status(
+    node: Node, root: str, index: int, *, claimed_issuer: str | None = None
+) -> dict[str, Any]:
+    """Batch ``root``'s credential at ``index`` and its issuer, in committed state now.
+
+    The issuer is the one the ledger says anchored the batch, never the one a package
+    claims: a package whose ``issuer`` was changed must not borrow another issuer's name
+    and standing here (``issuer_mismatch`` then names both).
+    """
     with node.commit_lock:
         height = node.ledger.height
         batch = node.ledger.read(LEARNING, f"batch/{root}")
-        issuer_record = node.ledger.read(LEARNING, f"issuer/{issuer}")
+        issuer = None if batch is None else str(batch["issuer"])
+        issuer_record = None if issuer is None else node.ledger.read(LEARNING, f"issuer/{issuer}")
         status_index = None if batch is None else int(batch["status_start"]) + index
         record = (
-            None
-            if batch is None
-            else node.ledger.read(LEARNING, f"status/{batch['issuer']}/{status_index}")
+            None if batch is None else node.ledger.read(LEARNING, f"status/{issuer}/{status_index}")
         )
     online: dict[str, Any] = {"checked": True, "height": height, "batch_root": root}
-    online["issuer_status"] = None if issuer_record is None else issuer_record["status"]
-    if issuer_record is not None:
-        online["issuer_name"] = issuer_record.get("name")
     if batch is None:
         online.update(status="not anchored", reason=f"batch {root} is not on this node's ledger")
         return online
+    online["issuer"] = issuer
+    online["issuer_status"] = None if issuer_record is None else issuer_record["status"]
+    if issuer_record is not None:
+        online["issuer_name"] = issuer_record.get("name")
+    if claimed_issuer is not None and claimed_issuer != issuer:
+        online["issuer_mismatch"] = (
+            f"the certificate names issuer {claimed_issuer}, but batch {root} was anchored "
+            f"by {issuer}"
+        )
     online["anchored_at"] = batch["height"]
     online["anchored_time_ms"] = batch["time_ms"]
     online["status_index"] = status_index
@@ -219,7 +231,9 @@ def _online_status(
             "checked": False,
             "reason": "the certificate does not name a batch, so there is nothing to look up",
         }
-    return _current_status(node, root, credential["issuer"], int(credential["index"]))
+    return _current_status(
+        node, root, int(credential["index"]), claimed_issuer=str(credential["issuer"])
+    )
 
 
 def _answer(node: Node, package: bytes) -> dict[str, Any]:
@@ -286,7 +300,7 @@ def _hash_answer(node: Node, directory: BatchDirectory, digest: str) -> dict[str
             "anchored without a leaf list can be checked only with the certificate file"
         )
     batch = located.batch
-    status = _current_status(node, batch.root, batch.issuer, located.position)
+    status = _current_status(node, batch.root, located.position)
     return {
         "credential_hash": digest,
         "found": True,
@@ -349,7 +363,7 @@ def certificates_router(node: Node, blobs: BlobStore | None = None) -> APIRouter
     (without it a bare VC-JWT or a hash can be found only in batches of one)."""
     router = APIRouter(prefix="/v1/learning", tags=["learning"], responses=ERROR_RESPONSES)
     directory = BatchDirectory(node, blobs)
-    router.include_router(certificate_pdf_router())
+    router.include_router(certificate_pdf_router(node.genesis))
 
     @router.post(
         "/verify",

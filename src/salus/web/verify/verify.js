@@ -170,6 +170,7 @@
     if (online.checked) {
       fact(onlineFacts, "Checked at block", online.height);
       fact(onlineFacts, "Issuer", online.issuer_name);
+      if (online.issuer_mismatch) fact(onlineFacts, "Does not match", online.issuer_mismatch);
       fact(onlineFacts, "Issuer's standing now", online.issuer_status || "not an issuer");
       fact(onlineFacts, "Status list index", online.status_index);
     }
