@@ -16,6 +16,7 @@ class _Idle(ServedNode):
 
     def __init__(self, failure: str | None = None) -> None:
         self._failure = failure
+        self.stopped = False
 
     @property
     def failure(self) -> str | None:
@@ -25,7 +26,7 @@ class _Idle(ServedNode):
         pass
 
     def stop(self) -> None:
-        pass
+        self.stopped = True
 
 
 def _send_later(sig: signal.Signals, *, delay: float, times: int = 1) -> threading.Thread:
@@ -40,11 +41,17 @@ def _send_later(sig: signal.Signals, *, delay: float, times: int = 1) -> threadi
     return thread
 
 
-def test_a_signal_names_the_cause_and_restores_the_handlers() -> None:
+def test_a_signal_names_the_cause_and_shutdown_restores_the_handlers() -> None:
     before = signal.getsignal(signal.SIGTERM)
+    node = _Idle()
     sender = _send_later(signal.SIGTERM, delay=0.2)
-    assert _Idle().wait_for_signal() == "SIGTERM"
+    assert node.wait_for_signal() == "SIGTERM"
     sender.join()
+    # Still ours while the node stops: a second signal must not interrupt the stop.
+    assert signal.getsignal(signal.SIGTERM) != before
+    os.kill(os.getpid(), signal.SIGTERM)
+    node.shutdown()
+    assert node.stopped
     assert signal.getsignal(signal.SIGTERM) == before
 
 
@@ -55,12 +62,16 @@ def test_a_burst_of_signals_never_deadlocks_the_waiting_thread() -> None:
     # Signals still arriving after the wait ends reach this no-op handler it restores.
     original = signal.signal(signal.SIGINT, lambda signum, frame: None)
     try:
+        node = _Idle()
         sender = _send_later(signal.SIGINT, delay=0.05, times=300)
-        assert _Idle().wait_for_signal() == "SIGINT"
+        assert node.wait_for_signal() == "SIGINT"
         sender.join()
+        node.shutdown()
     finally:
         signal.signal(signal.SIGINT, original)
 
 
 def test_a_failure_ends_the_wait() -> None:
-    assert _Idle("the HTTP server stopped").wait_for_signal() == "the HTTP server stopped"
+    node = _Idle("the HTTP server stopped")
+    assert node.wait_for_signal() == "the HTTP server stopped"
+    node.release_signals()

@@ -13,8 +13,9 @@ import signal
 import socket
 import threading
 import time
-from types import FrameType, TracebackType
-from typing import TYPE_CHECKING, Self
+from collections.abc import Mapping
+from types import FrameType, MappingProxyType, TracebackType
+from typing import TYPE_CHECKING, Any, Self
 
 from salus.errors import SalusError
 
@@ -97,6 +98,9 @@ class ServedNode:
 
     host: str
     port: int
+    # Handlers wait_for_signal replaced, restored by release_signals. The class-level
+    # empty mapping is only ever read; each instance gets its own dict.
+    _previous_handlers: Mapping[signal.Signals, Any] = MappingProxyType({})
 
     def start(self) -> None:
         raise NotImplementedError
@@ -115,28 +119,45 @@ class ServedNode:
         return None
 
     def wait_for_signal(self) -> str:
-        """Block the calling (main) thread until SIGINT or SIGTERM or a failure; name the cause."""
+        """Block the calling (main) thread until SIGINT or SIGTERM or a failure; name the cause.
+
+        The handlers stay installed after it returns, so a second Ctrl+C while the node
+        is stopping is noted and ignored instead of interrupting the stop half way; call
+        :meth:`shutdown` (stop, then restore the previous handlers).
+        """
         received: list[str] = []
 
-        # The handler runs in the main thread, between any two bytecodes of the loop
-        # below, so it must take no lock: a threading.Event set here deadlocks when the
-        # signal lands while the main thread holds that Event's lock inside Event.wait.
-        # It only appends, and the loop polls.
+        # The handler runs in the main thread, between any two bytecodes, so it must take
+        # no lock: a threading.Event set here deadlocks when the signal lands while the
+        # main thread holds that Event's lock inside Event.wait. It only appends, and the
+        # loop polls.
         def handler(signum: int, frame: FrameType | None) -> None:
             received.append(signal.Signals(signum).name)
 
-        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            while not received:
-                failure = self.failure
-                if failure is not None:
-                    return failure
-                time.sleep(0.1)
-        finally:
-            for sig, old in previous.items():
-                with contextlib.suppress(ValueError, TypeError):
-                    signal.signal(sig, old)
+        saved = dict(self._previous_handlers)  # never mutate the class-level default
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            saved.setdefault(sig, signal.signal(sig, handler))
+        self._previous_handlers = saved
+        while not received:
+            failure = self.failure
+            if failure is not None:
+                return failure
+            time.sleep(0.1)
         return received[0]
+
+    def shutdown(self) -> None:
+        """Stop the node, then put back the signal handlers :meth:`wait_for_signal` replaced."""
+        try:
+            self.stop()
+        finally:
+            self.release_signals()
+
+    def release_signals(self) -> None:
+        """Restore the signal handlers in place before :meth:`wait_for_signal`."""
+        previous, self._previous_handlers = self._previous_handlers, {}
+        for sig, old in previous.items():
+            with contextlib.suppress(ValueError, TypeError):
+                signal.signal(sig, old)
 
     def __enter__(self) -> Self:
         self.start()

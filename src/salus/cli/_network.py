@@ -295,7 +295,7 @@ def node(
         click.echo("Press Ctrl+C to stop.", err=True)
         cause = server.wait_for_signal()
     finally:
-        server.stop()
+        server.shutdown()
     if cause == "server stopped":
         raise CommandError("the HTTP server stopped unexpectedly")
     click.echo(f"Stopped ({cause}).", err=True)
@@ -373,7 +373,7 @@ def demo(home: Path, port: int, fresh: bool) -> None:
         click.echo("Press Ctrl+C to stop.")
         cause = server.wait_for_signal()
     finally:
-        server.stop()
+        server.shutdown()
     if cause == "server stopped":
         raise CommandError("the HTTP server stopped unexpectedly")
     click.echo(f"Stopped ({cause}).")

@@ -590,4 +590,4 @@ def run_until_signal(node: CometNode, announce: Callable[[str], None]) -> str:
         announce(f"Listening on {node.url}  (explorer {node.url}/explorer/)")
         return node.wait_for_signal()
     finally:
-        node.stop()
+        node.shutdown()
