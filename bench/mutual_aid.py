@@ -226,6 +226,7 @@ def main() -> None:
                 diagnosed_on=today,
                 amount=100_000_00 + 37 * i,  # CNY ~100,000, varied to the fen
                 evidence=[hashlib.sha256(b"evidence %d" % i).hexdigest()],
+                commitment=seed_commitment(PLAN, 0, who.did, "1c" * 32),
             )
             for i, who in enumerate(claimants[: options.claims])
         ]
@@ -247,17 +248,18 @@ def main() -> None:
     )
     # One disputed claim, to time a panel draw over all the members.
     disputed = options.claims + 1
-    objector, secret = claimants[options.claims + 1], "5a" * 32
+    claimant, objector, secret = claimants[options.claims], claimants[options.claims + 1], "5a" * 32
     driver.block(
         [
             driver.tx(
-                claimants[options.claims],
+                claimant,
                 "submit_claim",
                 plan=PLAN,
                 code="C34",
                 diagnosed_on=today,
                 amount=100_000_00,
                 evidence=["ab" * 32],
+                commitment=seed_commitment(PLAN, 0, claimant.did, "1c" * 32),
             )
         ]
     )
@@ -281,13 +283,26 @@ def main() -> None:
                 reason="the same scan was filed in another claim",
                 commitment=seed_commitment(PLAN, disputed, objector.did, secret),
             ),
+            driver.tx(
+                OPERATOR,
+                "commit_seed",
+                plan=PLAN,
+                claim=disputed,
+                commitment=seed_commitment(PLAN, disputed, "aid-operator", "0e" * 32),
+            ),
         ]
     )
     driver.time_ms += 3 * DAY_MS  # the public notice is over
     driver.blocks(
         [driver.tx(ASSESSOR, "close_notice", plan=PLAN, claim=n) for n in [*numbers, disputed]]
     )
-    started = time.perf_counter()
+    driver.block(
+        [
+            driver.tx(claimant, "reveal_seed", plan=PLAN, claim=disputed, secret="1c" * 32),
+            driver.tx(OPERATOR, "reveal_seed", plan=PLAN, claim=disputed, secret="0e" * 32),
+        ]
+    )
+    started = time.perf_counter()  # the last reveal draws the panel
     driver.block([driver.tx(objector, "reveal_seed", plan=PLAN, claim=disputed, secret=secret)])
     jury_draw_ms = (time.perf_counter() - started) * 1000
     jurors = driver.ledger.read(MUTUAL_AID, f"claim/{PLAN}/{disputed}")["jury"]["jurors"]

@@ -21,7 +21,7 @@ import httpx
 from salus import demo
 from salus.api import create_app
 from salus.api.serving import ApiServerThread
-from salus.apps.mutual_aid.client import PlanClient
+from salus.apps.mutual_aid.client import PlanClient, new_secret
 from salus.apps.mutual_aid.rules import DAY_MS, format_time
 from salus.cli.home import NodeHome, OrganisationPlan, create_home
 from salus.cli.server import NodeServer
@@ -121,14 +121,16 @@ def keys_by_did(count: int) -> dict[str, Signer]:
 
 def _disputed(s: Scenario, claimant: int, objector: int, code: str) -> int:
     aid = s.aid
+    secret = new_secret()
     number = aid.submit_claim(
         member_key(claimant),
         code=code,
         diagnosed_on=s.today(),
         amount=80_000_00,
         evidence=[EVIDENCE],
+        secret=secret,
     )
-    s.secrets[f"claimant-{number}"] = aid.commit_seed(member_key(claimant), number)
+    s.secrets[f"claimant-{number}"] = secret
     aid.start_investigation(ASSESSOR, number)
     aid.record_findings(
         ASSESSOR, number, report=REPORT, supported=True, reason="discharge summary confirms it"
@@ -166,7 +168,12 @@ def drive_plan(s: Scenario, members: int = 13) -> None:
     s.server.advance(11 * DAY_MS)
 
     claim = aid.submit_claim(
-        member_key(0), code="C34.1", diagnosed_on=s.today(), amount=100_000_00, evidence=[EVIDENCE]
+        member_key(0),
+        code="C34.1",
+        diagnosed_on=s.today(),
+        amount=100_000_00,
+        evidence=[EVIDENCE],
+        secret=new_secret(),
     )
     aid.start_investigation(ASSESSOR, claim)
     aid.record_findings(ASSESSOR, claim, report=REPORT, supported=True, reason="biopsy confirms")
@@ -174,13 +181,23 @@ def drive_plan(s: Scenario, members: int = 13) -> None:
     s.claims["jury_approved"] = _disputed(s, claimant=1, objector=2, code="I21")
     s.claims["jury_rejected"] = _disputed(s, claimant=3, objector=4, code="I21")
     covid = aid.submit_claim(
-        member_key(5), code="U07.1", diagnosed_on=s.today(), amount=50_000_00, evidence=[EVIDENCE]
+        member_key(5),
+        code="U07.1",
+        diagnosed_on=s.today(),
+        amount=50_000_00,
+        evidence=[EVIDENCE],
+        secret=new_secret(),
     )
     aid.start_investigation(ASSESSOR, covid)
     aid.record_findings(ASSESSOR, covid, report=REPORT, supported=True, reason="PCR positive")
     s.claims["covid"] = covid
     unsupported = aid.submit_claim(
-        member_key(6), code="C34", diagnosed_on=s.today(), amount=10_000_00, evidence=[EVIDENCE]
+        member_key(6),
+        code="C34",
+        diagnosed_on=s.today(),
+        amount=10_000_00,
+        evidence=[EVIDENCE],
+        secret=new_secret(),
     )
     aid.start_investigation(ASSESSOR, unsupported)
     aid.record_findings(
@@ -188,7 +205,12 @@ def drive_plan(s: Scenario, members: int = 13) -> None:
     )
     s.claims["findings_rejected"] = unsupported
     withdrawn = aid.submit_claim(
-        member_key(7), code="C34", diagnosed_on=s.today(), amount=10_000_00, evidence=[EVIDENCE]
+        member_key(7),
+        code="C34",
+        diagnosed_on=s.today(),
+        amount=10_000_00,
+        evidence=[EVIDENCE],
+        secret=new_secret(),
     )
     aid.withdraw_claim(member_key(7), withdrawn, reason="filed by mistake")
     s.claims["withdrawn"] = withdrawn
@@ -224,7 +246,12 @@ def drive_plan(s: Scenario, members: int = 13) -> None:
         aid.record_payout(OPERATOR, s.claims[name], reference=REFERENCE)
 
     in_notice = aid.submit_claim(
-        member_key(8), code="C34", diagnosed_on=s.today(), amount=20_000_00, evidence=[EVIDENCE]
+        member_key(8),
+        code="C34",
+        diagnosed_on=s.today(),
+        amount=20_000_00,
+        evidence=[EVIDENCE],
+        secret=new_secret(),
     )
     aid.start_investigation(ASSESSOR, in_notice)
     aid.record_findings(ASSESSOR, in_notice, report=REPORT, supported=True, reason="CT confirms")

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from xml.etree import ElementTree
 
 import cbor2
 import httpx
 import pytest
+from fastapi.routing import APIRoute
 
+from salus.api._routes_mutual_aid import CHUNK, mutual_aid_router
 from salus.apps.mutual_aid import CLAIM_STATES, CLAIM_TRANSITIONS, render_claim_diagram
+from salus.apps.mutual_aid.rules import DAY_MS
 from salus.apps.mutual_aid.statement import verify_statement
 from tests.api.harness import assert_error
 from tests.api.mutual_aid_node import PLAN, Scenario, drive_plan, plan_node
-from tests.apps.mutual_aid.plan import ASSESSOR, member_key
+from tests.apps.mutual_aid.plan import ASSESSOR, PlanChain, member_key
+from tests.apps.mutual_aid.plan import PLAN as CHAIN_PLAN
 
 BASE = f"/v1/mutual-aid/plans/{PLAN}"
 MEMBERS = 13
@@ -71,8 +77,9 @@ def test_plans_and_a_plan_with_its_rules_and_changes(http: httpx.Client, plan: S
     assert body["pools"]["sponsor"]["balance"] == 100_000_00 - 50_000_00
     assert body["closed_periods"] == 1 and body["open_period"]["period"] == 2
     assert body["as_of"]["height"] >= 1
-    proposals = get(http, f"{BASE}/proposals")["proposals"]
-    assert [p["proposal"] for p in proposals] == [1]
+    proposals = get(http, f"{BASE}/proposals")
+    assert [p["proposal"] for p in proposals["proposals"]] == [1] and proposals["next"] is None
+    assert get(http, "/v1/mutual-aid/plans")["next"] is None
     assert get(http, f"{BASE}/proposals/1")["note"] == "Covid-19, funded by a sponsor"
 
 
@@ -148,7 +155,9 @@ def test_a_claims_jury(http: httpx.Client, plan: Scenario) -> None:
     assert [v["reason"] for v in panel["votes"]] == ["the diagnosis predates joining"] * 2
     assert len(panel["not_voted"]) == 1 and body["earlier_panels"] == []
     undrawn = get(http, f"{BASE}/claims/{plan.claims['unopposed']}/jury")
-    assert undrawn["panel"] is None and undrawn["seed_shares"] == []
+    # The claimant commits its share with the claim; nobody objected, so no panel.
+    assert undrawn["panel"] is None
+    assert [(s["party"], s["revealed"]) for s in undrawn["seed_shares"]] == [("claimant", False)]
 
 
 def test_the_notice_board(http: httpx.Client, plan: Scenario) -> None:
@@ -346,3 +355,140 @@ def test_the_svg_layout_gives_each_state_its_own_place() -> None:
         x, y = float(rect.get("x", 0)), float(rect.get("y", 0))
         assert x >= 0 and x + float(rect.get("width", 0)) <= width
         assert y >= 0 and y + float(rect.get("height", 0)) <= height
+
+
+# -- lists page, and never hold the commit lock for a whole scan --------------------------
+
+
+class _CountingLock:
+    """The node's commit lock, counting the state reads made under each hold."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.depth = 0
+        self.reads = 0
+        self.most = 0
+
+    def __enter__(self) -> None:
+        self.lock.acquire()
+        if self.depth == 0:
+            self.reads = 0
+        self.depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self.depth -= 1
+        self.lock.release()
+
+    def read(self) -> None:
+        if self.depth:
+            self.reads += 1
+            self.most = max(self.most, self.reads)
+
+
+class _Ledger:
+    def __init__(self, values: dict[str, Any], lock: _CountingLock) -> None:
+        self.values, self.lock = values, lock
+        self.height, self.last_time_ms = 7, 1_700_000_000_000
+
+    def read(self, contract: str, key: str) -> Any:
+        self.lock.read()
+        return self.values.get(key)
+
+
+class _Store:
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+    def state_keys(self, prefix: bytes, *, after: bytes | None, limit: int) -> list[bytes]:
+        keys = sorted(f"mutual_aid/{k}".encode() for k in self.values)
+        return [k for k in keys if k.startswith(prefix) and (after is None or k > after)][:limit]
+
+
+def _big_plan(claims: int, proposals: int, plans: int) -> tuple[dict[str, Any], Any]:
+    """Ledger values of a plan with many claims and proposals (copies of real records)."""
+    chain = PlanChain(2)
+    chain.advance(11 * DAY_MS)
+    chain.submit(0)
+    plan, books = chain.read(f"plan/{CHAIN_PLAN}"), chain.read(f"books/{CHAIN_PLAN}")
+    claim = chain.claim(1)
+    proposal = {
+        "number": 1, "kind": "set_rules", "params": {"fee_bps": 500}, "note": "n",
+        "proposer": "red-cross", "approvals": [], "status": "open", "reason": None,
+        "created_ms": 1, "expires_ms": 2, "executed_ms": None,
+    }  # fmt: skip
+    values: dict[str, Any] = {}
+    for n in range(plans):
+        values[f"plan/p{n:03d}"], values[f"books/p{n:03d}"] = plan, books
+    values[f"plan/{CHAIN_PLAN}"] = plan
+    values[f"books/{CHAIN_PLAN}"] = {
+        **books,
+        "next_claim": claims + 1,
+        "next_proposal": proposals + 1,
+    }
+    values[f"queue/{CHAIN_PLAN}"] = []
+    for n in range(1, claims + 1):
+        values[f"claim/{CHAIN_PLAN}/{n}"] = {**claim, "number": n}
+    for n in range(1, proposals + 1):
+        values[f"proposal/{CHAIN_PLAN}/{n}"] = {**proposal, "number": n}
+    return values, plan
+
+
+class _Routes:
+    """The router's endpoints called directly (no HTTP needed to count lock holds)."""
+
+    def __init__(self, node: Any) -> None:
+        router = mutual_aid_router(node)
+        self.endpoints = {r.path: r.endpoint for r in router.routes if isinstance(r, APIRoute)}
+
+    def __call__(self, path: str, **params: Any) -> Any:
+        return self.endpoints[f"/v1/mutual-aid{path}"](**params)
+
+
+@pytest.fixture
+def big() -> tuple[_Routes, _CountingLock]:
+    values, _ = _big_plan(claims=300, proposals=120, plans=150)
+    lock = _CountingLock()
+    node = SimpleNamespace(commit_lock=lock, ledger=_Ledger(values, lock), store=_Store(values))
+    return _Routes(node), lock
+
+
+def test_long_lists_read_in_chunks_under_the_lock(big: tuple[_Routes, _CountingLock]) -> None:
+    route, lock = big
+    claims = route("/plans/{plan}/claims", plan=CHAIN_PLAN, status=None, before=None, limit=500)
+    assert [c["claim"] for c in claims["claims"]] == list(range(300, 0, -1))
+    assert route("/plans/{plan}/notice-board", plan=CHAIN_PLAN)["in_investigation"] == 300
+    everything = route("/plans/{plan}/proposals", plan=CHAIN_PLAN, before=None, limit=200)
+    assert len(everything["proposals"]) == 120
+    assert len(route("/plans", after=None, limit=200)["plans"]) == 151
+    # Block production waits for at most one chunk of reads, never for a whole scan.
+    assert 0 < lock.most <= CHUNK
+
+
+def test_plans_and_proposals_page(big: tuple[_Routes, _CountingLock]) -> None:
+    route, _ = big
+    first = route("/plans/{plan}/proposals", plan=CHAIN_PLAN, before=None, limit=50)
+    assert [p["proposal"] for p in first["proposals"]] == list(range(120, 70, -1))
+    assert first["next"] == 71
+    rest = route("/plans/{plan}/proposals", plan=CHAIN_PLAN, before=71, limit=200)
+    assert [p["proposal"] for p in rest["proposals"]] == list(range(70, 0, -1))
+    assert rest["next"] is None
+    seen: list[str] = []
+    after: str | None = None
+    while True:
+        page = route("/plans", after=after, limit=60)
+        assert len(page["plans"]) <= 60
+        seen += [p["plan"] for p in page["plans"]]
+        after = page["next"]
+        if after is None:
+            break
+    assert seen == sorted(seen) and len(seen) == len(set(seen)) == 151
+
+
+def test_a_plan_reads_only_the_proposals_its_changes_name(
+    big: tuple[_Routes, _CountingLock],
+) -> None:
+    route, lock = big
+    lock.most = 0
+    body = route("/plans/{plan}", plan=CHAIN_PLAN)
+    assert body["changes"] == [] and body["proposals"] == 120
+    assert lock.most <= 5  # the plan, books, queue and height: not 120 proposals

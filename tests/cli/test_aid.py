@@ -156,24 +156,17 @@ def test_every_role_through_the_commands(aid: AidNetwork, tmp_path: Path) -> Non
     submitted = aid.on(
         "claim-submit", "--key", aid.key("member-0"), "--code", "C34.1",
         "--diagnosed-on", today, "--amount", "100000.00",
-        "--evidence", str(scan),
+        "--evidence", str(scan), "--secret-file", str(tmp_path / "claimant.secret"),
     )  # fmt: skip
     assert "submitted claim 1 for 100000.00 CNY" in submitted.output
+    assert (tmp_path / "claimant.secret").stat().st_mode & 0o777 == 0o600
     investigating = aid.on("investigate", "--key", aid.key("hospital"), "--claim", "1")
     assert "investigating claim 1; findings due by" in investigating.output
-    aid.on(
-        "commit-seed", "--key", aid.key("member-0"), "--claim", "1",
-        "--secret-file", str(tmp_path / "claimant.secret"),
-    )  # fmt: skip
     found = aid.on(
         "findings", "--key", aid.key("hospital"), "--claim", "1", "--supported",
         "--report", str(scan), "--reason", "biopsy confirms C34.1",
     )  # fmt: skip
     assert "claim 1 is in public notice until" in found.output
-    aid.on(
-        "commit-seed", "--key", aid.key("red-cross"), "--claim", "1",
-        "--secret-file", str(tmp_path / "operator.secret"),
-    )  # fmt: skip
     objected = aid.on(
         "object", "--key", aid.key("member-1"), "--claim", "1",
         "--reason", "the scan predates joining", "--secret-file", str(tmp_path / "objector.secret"),
@@ -185,6 +178,19 @@ def test_every_role_through_the_commands(aid: AidNetwork, tmp_path: Path) -> Non
     assert member_key(0).did not in board
 
     aid.server.advance(3 * DAY_MS)
+    # Objected: no jury until the operator has committed its share (it still may now).
+    early = aid.error("close-notice", "--key", aid.key("ministry"), "--claim", "1")
+    assert "has not committed its jury seed share" in early
+    mine = aid.error(
+        "commit-seed", "--key", aid.key("member-0"), "--claim", "1",
+        "--secret-file", str(tmp_path / "refused.secret"),
+    )  # fmt: skip
+    assert "only the operator of plan" in mine
+    assert not (tmp_path / "refused.secret").exists()  # refused: the secret file is removed
+    aid.on(
+        "commit-seed", "--key", aid.key("red-cross"), "--claim", "1",
+        "--secret-file", str(tmp_path / "operator.secret"),
+    )  # fmt: skip
     assert (
         "claim 1 is now jury_review"
         in aid.on("close-notice", "--key", aid.key("ministry"), "--claim", "1").output
@@ -305,16 +311,26 @@ def test_refusals_are_one_error_line(aid: AidNetwork, tmp_path: Path) -> None:
     outsider = aid.error(
         "claim-submit", "--key", aid.key("outsider"), "--code", "C34", "--diagnosed-on",
         "2020-01-01", "--amount", "10", "--evidence", "ab" * 32,
+        "--secret-file", str(tmp_path / "outsider.secret"),
     )  # fmt: skip
     assert "is not a member of plan" in outsider or "there is no plan" in outsider
+    assert not (tmp_path / "outsider.secret").exists()  # refused: nothing to keep
+    nowhere = aid.error(
+        "claim-submit", "--key", aid.key("member-0"), "--code", "C34", "--diagnosed-on",
+        "2020-01-01", "--amount", "10", "--evidence", "ab" * 32,
+        "--secret-file", str(tmp_path / "no-such-dir" / "claim.secret"), code=2,
+    )  # fmt: skip
+    assert "cannot create the secret file" in nowhere and "No such file" in nowhere
     precise = aid.error(
         "claim-submit", "--key", aid.key("member-0"), "--code", "C34", "--diagnosed-on",
-        "2020-01-01", "--amount", "10.001", "--evidence", "ab" * 32, code=2,
+        "2020-01-01", "--amount", "10.001", "--evidence", "ab" * 32,
+        "--secret-file", str(tmp_path / "x.secret"), code=2,
     )  # fmt: skip
     assert "has more than 2 decimal places" in precise
     evidence = aid.error(
         "claim-submit", "--key", aid.key("member-0"), "--code", "C34", "--diagnosed-on",
-        "2020-01-01", "--amount", "10", "--evidence", str(tmp_path / "nope.pdf"), code=2,
+        "2020-01-01", "--amount", "10", "--evidence", str(tmp_path / "nope.pdf"),
+        "--secret-file", str(tmp_path / "y.secret"), code=2,
     )  # fmt: skip
     assert "is neither a file nor a SHA-256" in evidence
     secret = tmp_path / "taken.secret"

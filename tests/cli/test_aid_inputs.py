@@ -9,6 +9,7 @@ import pytest
 
 from salus.apps.mutual_aid.attestation import verify_attestation
 from salus.apps.mutual_aid.client import (
+    AidError,
     attest,
     attestation_from_json,
     attestation_to_json,
@@ -16,8 +17,8 @@ from salus.apps.mutual_aid.client import (
     format_amount,
     parse_amount,
 )
-from salus.cli._aid_inputs import digest_of, read_secret, write_secret
-from salus.cli._common import InputError
+from salus.cli._aid_inputs import digest_of, read_secret, stored_secret, write_secret
+from salus.cli._common import CommandError, InputError
 from tests.support import key
 
 
@@ -115,3 +116,33 @@ def test_seed_secrets_are_written_once_and_read_back(tmp_path: Path) -> None:
     path.write_text("not a secret\n")
     with pytest.raises(InputError, match="does not hold a seed secret"):
         read_secret(path)
+
+
+def test_a_secret_is_on_disk_before_its_commitment_is_sent(tmp_path: Path) -> None:
+    path = tmp_path / "claim.secret"
+    with stored_secret(path) as secret:
+        # Written (0600 from creation) before the caller sends anything.
+        assert read_secret(path) == secret
+        assert path.stat().st_mode & 0o777 == 0o600
+    assert read_secret(path) == secret
+
+
+def test_a_refused_commitment_leaves_no_secret_file(tmp_path: Path) -> None:
+    path = tmp_path / "claim.secret"
+    with pytest.raises(AidError, match="submit_claim refused"), stored_secret(path):
+        raise AidError("submit_claim refused: not a member")
+    assert not path.exists()
+    # Any other failure (a timeout: the action may still commit) keeps the secret.
+    with pytest.raises(TimeoutError), stored_secret(path):
+        raise TimeoutError("no answer")
+    assert path.exists()
+
+
+def test_unwritable_secret_files_are_clean_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"cannot create the secret file .*No such file"):
+        write_secret(tmp_path / "missing-dir" / "claim.secret", "cd" * 32)
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    with pytest.raises(InputError, match=r"cannot create the secret file .*Not a directory"):
+        write_secret(a_file / "claim.secret", "cd" * 32)
+    assert issubclass(InputError, CommandError)

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from salus.api._routes_mutual_aid import AID_DIR
+from salus.apps.mutual_aid.claims import CLAIM_TRANSITIONS
 from salus.demo._mutual_aid import PLAN
 from tests.api.mutual_aid_node import SeededDemo, seeded_demo
 
@@ -164,7 +165,7 @@ def test_the_pages_in_a_real_browser(seeded: SeededDemo, page: Page, tmp_path: P
     expect(covid).to_contain_text(f"proposal {record['proposals']['covid']}")
     expect(page.get_by_test_id("rule-change")).to_have_count(2)
     page.get_by_test_id("tab-diagram").click()
-    expect(page.get_by_test_id("transition")).to_have_count(17)
+    expect(page.get_by_test_id("transition")).to_have_count(len(CLAIM_TRANSITIONS))
     expect(page.get_by_test_id("mermaid")).to_contain_text("stateDiagram-v2")
     image = page.get_by_test_id("diagram-svg")
     expect(image).to_be_visible()

@@ -1,13 +1,22 @@
 """Routes of the ``mutual_aid`` app: plans, claims, juries, periods, statements, the diagram.
 
-Every answer is read from committed state under the node's commit lock (one consistent
-block) and says the block it reflects (``as_of``: height and block time). The views are
-in :mod:`salus.api._aid_views` (what is shown, and what is anonymised); shapes are
-documented with examples in docs/mutual-aid-pages.md.
+Reads and the commit lock. A block is committed to memory under ``node.commit_lock``;
+a read that holds the lock sees one block. Single records (a plan, a claim, a member,
+a period) are read under the lock and reflect exactly the block named in ``as_of``
+(height and block time). Lists (plans, proposals, claims, the notice board) never hold
+the lock for a whole scan, which would stall block production: they read
+:data:`CHUNK` records per hold and let the node commit between chunks. For a list,
+``as_of`` is the block at which the read began; each entry is a committed record of
+that block or a later one (never older, never half-written), so an entry may show a
+status reached a block or two later than ``as_of``. Every list is bounded and paged:
+``limit`` entries and a cursor (``next``) to go on.
 
 Lists of claims walk claim numbers newest first and look at no more than
 :data:`MAX_SCAN` claims per request, so a filtered list of a plan with a million claims
 costs the same as an unfiltered one; ``next`` is the cursor (``before``) to go on.
+Plans are listed by id (``after``), proposals newest first (``before``). The views are
+in :mod:`salus.api._aid_views` (what is shown, and what is anonymised); shapes are
+documented with examples in docs/mutual-aid-pages.md.
 
 A member's statement package (``.../statement/{period}/package``) is the CBOR file of
 :mod:`salus.apps.mutual_aid.statement`, with state proofs of this node's latest block;
@@ -18,7 +27,7 @@ A member's statement package (``.../statement/{period}/package``) is the CBOR fi
 from __future__ import annotations
 
 import pathlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any, Final, Literal
 
@@ -64,14 +73,16 @@ from salus.errors import NotFound
 from salus.node.node import Node
 from salus.web import STATIC_DIR
 
-__all__ = ["AID_DIR", "MAX_SCAN", "mount_aid_pages", "mutual_aid_router"]
+__all__ = ["AID_DIR", "CHUNK", "MAX_SCAN", "mount_aid_pages", "mutual_aid_router"]
 
 AID_DIR: Final = STATIC_DIR.parent / "aid"
 
 MAX_SCAN: Final = 2000  # claims looked at per list request
 MAX_PERIODS: Final = 500  # periods per page
 BOARD_OUTCOMES: Final = 20  # recent decisions on the notice board
-_PLANS_PAGE: Final = 200
+CHUNK: Final = 64  # records read per hold of the commit lock in a list
+MAX_PLANS: Final = 200  # plans per page
+MAX_PROPOSALS: Final = 200  # proposals per page
 
 ClaimStatus = Literal[
     "submitted",
@@ -90,13 +101,23 @@ Number = Annotated[int, Path(ge=1, le=INT_MAX)]
 
 
 class _View:
-    """Reads of one plan at one block, taken under the node's commit lock."""
+    """Reads of one plan: single records under the node's commit lock (the caller holds
+    it), lists in chunks (:meth:`get_many`, called without it)."""
 
     def __init__(self, node: Node) -> None:
         self.node = node
 
     def get(self, key: str) -> Any:
         return self.node.ledger.read(MUTUAL_AID, key)
+
+    def get_many(self, keys: Sequence[str]) -> list[Any]:
+        """Values of ``keys``, read :data:`CHUNK` at a time, each chunk under the commit
+        lock (one block per chunk; the node commits between chunks)."""
+        values: list[Any] = []
+        for start in range(0, len(keys), CHUNK):
+            with self.node.commit_lock:
+                values.extend(self.get(key) for key in keys[start : start + CHUNK])
+        return values
 
     def as_of(self) -> dict[str, int]:
         return {"height": self.node.ledger.height, "time_ms": self.node.ledger.last_time_ms}
@@ -122,8 +143,10 @@ class _View:
             raise NotFound(f"plan {plan!r} has no claim {number}")
         return dict(claim)
 
-    def proposals(self, plan: str, books: dict[str, Any]) -> dict[int, dict[str, Any]]:
-        return {n: self.get(proposal_key(plan, n)) for n in range(1, int(books["next_proposal"]))}
+    def proposals(self, plan: str, numbers: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """Proposals ``numbers`` that exist, read in chunks (call without the lock)."""
+        values = self.get_many([proposal_key(plan, n) for n in numbers])
+        return {n: dict(v) for n, v in zip(numbers, values, strict=True) if v is not None}
 
     def member(self, plan: str, did: str) -> dict[str, Any]:
         member = self.get(member_key(plan, did))
@@ -143,22 +166,31 @@ class _View:
         return dict(record)
 
     def claims(
-        self, plan: str, books: dict[str, Any], *, before: int | None, statuses: set[str] | None
+        self,
+        plan: str,
+        books: dict[str, Any],
+        *,
+        before: int | None,
+        statuses: set[str] | None,
+        limit: int = MAX_SCAN,
     ) -> tuple[list[dict[str, Any]], int | None]:
-        """Claims newest first below ``before``, at most :data:`MAX_SCAN` looked at;
-        the cursor to continue from (``None`` at the first claim)."""
-        top = (
-            int(books["next_claim"]) - 1
-            if before is None
-            else min(before - 1, int(books["next_claim"]) - 1)
-        )
-        found = []
-        number = top
-        while number >= 1 and top - number < MAX_SCAN:
-            claim = self.get(claim_key(plan, number))
-            if claim is not None and (statuses is None or claim["status"] in statuses):
-                found.append(dict(claim))
-            number -= 1
+        """Up to ``limit`` claims newest first below ``before``, at most :data:`MAX_SCAN`
+        looked at, read in chunks (call without the lock); the cursor to continue from
+        (``None`` when the first claim was reached)."""
+        newest = int(books["next_claim"]) - 1
+        top = newest if before is None else min(before - 1, newest)
+        bottom = max(top - MAX_SCAN, 0)  # exclusive
+        found: list[dict[str, Any]] = []
+        number = top  # the next claim to look at
+        while number > bottom and len(found) < limit:
+            chunk = list(range(number, max(number - CHUNK, bottom), -1))
+            values = self.get_many([claim_key(plan, n) for n in chunk])
+            for n, claim in zip(chunk, values, strict=True):
+                number = n - 1
+                if claim is not None and (statuses is None or claim["status"] in statuses):
+                    found.append(dict(claim))
+                    if len(found) == limit:
+                        break
         return found, (number + 1 if number >= 1 else None)
 
 
@@ -178,36 +210,40 @@ def mutual_aid_router(node: Node) -> APIRouter:
         with node.commit_lock:
             yield view
 
-    @router.get("/plans", summary="Mutual-aid plans on this ledger")
-    def plans() -> dict[str, Any]:
-        """Each plan's id, name, currency, operator, active members and open period."""
+    @router.get("/plans", summary="Mutual-aid plans on this ledger, by id")
+    def plans(
+        after: Annotated[
+            str | None, Query(max_length=64, description="cursor: the last plan id seen")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_PLANS)] = 100,
+    ) -> dict[str, Any]:
+        """Each plan's id, name, currency, operator, active members and open period, in
+        order of id; ``next`` continues (as ``after``) while there are more."""
         prefix = f"{MUTUAL_AID}/plan/".encode("ascii")
-        found: list[dict[str, Any]] = []
-        after: bytes | None = None
-        with block() as v:
-            while True:
-                keys = node.store.state_keys(prefix, after=after, limit=_PLANS_PAGE)
-                for raw in keys:
-                    plan = raw[len(prefix) :].decode("ascii")
-                    record, books = v.get(plan_key(plan)), v.get(books_key(plan))
-                    if record is None or books is None:
-                        continue
-                    found.append(
-                        {
-                            "plan": plan,
-                            "name": record["name"],
-                            "currency": record["currency"],
-                            "minor_units": record["minor_units"],
-                            "operator": record["operator"],
-                            "members": books["members"],
-                            "open_period": books["period"],
-                            "claims": books["next_claim"] - 1,
-                        }
-                    )
-                if len(keys) < _PLANS_PAGE:
-                    break
-                after = keys[-1]
-            return {"plans": found, "as_of": v.as_of()}
+        as_of = _as_of(node)
+        start = None if after is None else prefix + after.encode("utf-8")
+        keys = node.store.state_keys(prefix, after=start, limit=limit + 1)
+        more = len(keys) > limit
+        ids = [raw[len(prefix) :].decode("ascii") for raw in keys[:limit]]
+        values = view.get_many([k for plan in ids for k in (plan_key(plan), books_key(plan))])
+        found = []
+        for position, plan in enumerate(ids):
+            record, books = values[2 * position], values[2 * position + 1]
+            if record is None or books is None:  # in the store, not yet in memory
+                continue
+            found.append(
+                {
+                    "plan": plan,
+                    "name": record["name"],
+                    "currency": record["currency"],
+                    "minor_units": record["minor_units"],
+                    "operator": record["operator"],
+                    "members": books["members"],
+                    "open_period": books["period"],
+                    "claims": books["next_claim"] - 1,
+                }
+            )
+        return {"plans": found, "next": ids[-1] if more else None, "as_of": as_of}
 
     @router.get("/plans/{plan}", summary="A plan: rules, covered conditions, rule changes, pools")
     def plan(plan: PlanId) -> dict[str, Any]:
@@ -217,21 +253,34 @@ def mutual_aid_router(node: Node) -> APIRouter:
         with block() as v:
             record = v.plan(plan)
             books = v.books(plan)
-            return {
-                **plan_view(plan, record, books, v.get(queue_key(plan)), v.proposals(plan, books)),
-                "as_of": v.as_of(),
-            }
+            queue = v.get(queue_key(plan))
+            as_of = v.as_of()
+        # Only the proposals the plan's rule changes name (executed ones), read in chunks.
+        numbers = sorted({int(change["proposal"]) for change in record["changes"]})
+        proposals = view.proposals(plan, numbers)
+        return {**plan_view(plan, record, books, queue, proposals), "as_of": as_of}
 
     @router.get("/plans/{plan}/proposals", summary="Rule-change proposals of a plan")
-    def proposals(plan: PlanId) -> dict[str, Any]:
-        """Every proposal, newest first: kind, params, note, proposer, approvals, status."""
+    def proposals(
+        plan: PlanId,
+        before: Annotated[int | None, Query(ge=1, le=INT_MAX, description="cursor")] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_PROPOSALS)] = 50,
+    ) -> dict[str, Any]:
+        """Proposals newest first: kind, params, note, proposer, approvals, status;
+        ``next`` continues (as ``before``) while there are older ones."""
         with block() as v:
             v.plan(plan)
-            found = v.proposals(plan, v.books(plan))
-            return {
-                "proposals": [proposal_view(found[n]) for n in sorted(found, reverse=True)],
-                "as_of": v.as_of(),
-            }
+            newest = int(v.books(plan)["next_proposal"]) - 1
+            as_of = v.as_of()
+        top = newest if before is None else min(before - 1, newest)
+        numbers = list(range(top, max(top - limit, 0), -1))
+        found = view.proposals(plan, numbers)
+        oldest = numbers[-1] if numbers else 1
+        return {
+            "proposals": [proposal_view(found[n]) for n in numbers if n in found],
+            "next": oldest if oldest > 1 else None,
+            "as_of": as_of,
+        }
 
     @router.get("/plans/{plan}/proposals/{number}", summary="One rule-change proposal")
     def proposal(plan: PlanId, number: Number) -> dict[str, Any]:
@@ -412,17 +461,16 @@ def mutual_aid_router(node: Node) -> APIRouter:
         ``next`` continues (as ``before``) while there are older claims."""
         with block() as v:
             record = v.plan(plan)
-            found, cursor = v.claims(
-                plan, v.books(plan), before=before, statuses=set(status) if status else None
-            )
-            page = found[:limit]
-            if len(found) > limit:
-                cursor = page[-1]["number"]
-            return {
-                "claims": [claim_summary(record, c) for c in page],
-                "next": cursor,
-                "as_of": v.as_of(),
-            }
+            books = v.books(plan)
+            as_of = v.as_of()
+        found, cursor = view.claims(
+            plan, books, before=before, statuses=set(status) if status else None, limit=limit
+        )
+        return {
+            "claims": [claim_summary(record, c) for c in found],
+            "next": cursor,
+            "as_of": as_of,
+        }
 
     @router.get("/plans/{plan}/claims/{number}", summary="One claim with its full history")
     def claim(plan: PlanId, number: Number) -> dict[str, Any]:
@@ -447,42 +495,41 @@ def mutual_aid_router(node: Node) -> APIRouter:
         claims before a jury, and the latest decisions, among the newest 2,000 claims."""
         with block() as v:
             record = v.plan(plan)
-            found, _ = v.claims(plan, v.books(plan), before=None, statuses=None)
+            books = v.books(plan)
             as_of = v.as_of()
+        found, _ = view.claims(plan, books, before=None, statuses=None)
 
-            def with_objections(claim: dict[str, Any]) -> dict[str, Any]:
-                return {
-                    **claim_summary(record, claim),
-                    "objection_list": [
-                        {
-                            "objector": f"objector {i}",
-                            "reason": o["reason"],
-                            "time_ms": o["time_ms"],
-                        }
-                        for i, o in enumerate(claim["objections"], start=1)
-                    ],
-                    "notice_open": claim["status"] == "public_notice"
-                    and as_of["time_ms"] < claim["deadlines"].get("notice", 0),
-                }
-
-            notice = [with_objections(c) for c in found if c["status"] == "public_notice"]
-            jury = [with_objections(c) for c in found if c["status"] == "jury_review"]
-            decided = [
-                c
-                for c in found
-                if c["status"] not in ("submitted", "investigation", "public_notice", "jury_review")
-            ]
-            decided.sort(key=lambda c: c["history"][-1]["time_ms"], reverse=True)
+        def with_objections(claim: dict[str, Any]) -> dict[str, Any]:
             return {
-                "plan": plan,
-                "in_notice": notice,
-                "in_jury_review": jury,
-                "in_investigation": sum(
-                    c["status"] in ("submitted", "investigation") for c in found
-                ),
-                "outcomes": [with_objections(c) for c in decided[:BOARD_OUTCOMES]],
-                "as_of": as_of,
+                **claim_summary(record, claim),
+                "objection_list": [
+                    {
+                        "objector": f"objector {i}",
+                        "reason": o["reason"],
+                        "time_ms": o["time_ms"],
+                    }
+                    for i, o in enumerate(claim["objections"], start=1)
+                ],
+                "notice_open": claim["status"] == "public_notice"
+                and as_of["time_ms"] < claim["deadlines"].get("notice", 0),
             }
+
+        notice = [with_objections(c) for c in found if c["status"] == "public_notice"]
+        jury = [with_objections(c) for c in found if c["status"] == "jury_review"]
+        decided = [
+            c
+            for c in found
+            if c["status"] not in ("submitted", "investigation", "public_notice", "jury_review")
+        ]
+        decided.sort(key=lambda c: c["history"][-1]["time_ms"], reverse=True)
+        return {
+            "plan": plan,
+            "in_notice": notice,
+            "in_jury_review": jury,
+            "in_investigation": sum(c["status"] in ("submitted", "investigation") for c in found),
+            "outcomes": [with_objections(c) for c in decided[:BOARD_OUTCOMES]],
+            "as_of": as_of,
+        }
 
     @router.get("/plans/{plan}/periods/series", summary="Closed periods as chart columns")
     def series(plan: PlanId) -> dict[str, Any]:
@@ -567,6 +614,11 @@ def mutual_aid_router(node: Node) -> APIRouter:
         )
 
     return router
+
+
+def _as_of(node: Node) -> dict[str, int]:
+    with node.commit_lock:
+        return {"height": node.ledger.height, "time_ms": node.ledger.last_time_ms}
 
 
 def _name(plan: dict[str, Any], claim: dict[str, Any]) -> str | None:

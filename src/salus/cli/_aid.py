@@ -17,9 +17,10 @@ options and inputs they share in :mod:`salus.cli._aid_inputs`. Commands by role
   on once its deadline passed: ``close-notice``, ``draw-jury``, ``close-jury``;
 - operator: ``create-plan``, ``attest``, ``enrol``, ``close-period``, ``pay-share``,
   ``record-payments``, ``record-payout``, ``take-fee``, ``sponsor-deposit`` (the sponsor's
-  deposit), ``commit-seed`` / ``reveal-seed``;
-- member: ``join``, ``claim-submit``, ``withdraw``, ``object``, ``commit-seed``,
-  ``reveal-seed``, ``leave``, ``statement``, ``verify``;
+  deposit), ``commit-seed`` (required before an objected claim goes to a jury) /
+  ``reveal-seed``;
+- member: ``join``, ``claim-submit`` (commits the claimant's seed share), ``withdraw``,
+  ``object``, ``reveal-seed``, ``leave``, ``statement``, ``verify``;
 - assessor: ``investigate``, ``findings``; juror: ``vote``;
 - governors: ``propose-condition``, ``propose-removal``, ``propose-rules``, ``propose``,
   ``approve``, ``cancel``.
@@ -405,10 +406,12 @@ def aid_diagram(table: bool) -> None:
 @aid.command("proposals", epilog=example("salus aid proposals --plan xhb-2026"))
 @node_option
 @plan_option
+@click.option("--before", type=click.IntRange(min=1), help="Only proposals older than this one.")
 @json_option
-def aid_proposals(node_url: str, plan: str, as_json: bool) -> None:
-    """Rule-change proposals, newest first."""
-    data = plan_session(node_url, plan).view("/proposals")
+def aid_proposals(node_url: str, plan: str, before: int | None, as_json: bool) -> None:
+    """Rule-change proposals, newest first, 50 at a time."""
+    params = {} if before is None else {"before": before}
+    data = plan_session(node_url, plan).view("/proposals", **params)
     if as_json:
         echo_json(data)
         return
@@ -419,6 +422,8 @@ def aid_proposals(node_url: str, plan: str, as_json: bool) -> None:
         )
     if not data["proposals"]:
         click.echo("no proposals")
+    if data.get("next") is not None:
+        click.echo(f"older proposals: salus aid proposals --plan {plan} --before {data['next']}")
 
 
 def _move_command(name: str, action: str, what: str) -> None:

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from salus.apps.mutual_aid.client import (
+    AidError,
     PlanClient,
     attestation_from_json,
+    new_secret,
     parse_amount,
 )
 from salus.apps.mutual_aid.rules import (
@@ -21,6 +25,7 @@ from salus.apps.mutual_aid.rules import (
     format_time,
 )
 from salus.cli._common import (
+    CommandError,
     InputError,
     get_passphrase,
     json_option,
@@ -44,6 +49,7 @@ __all__ = [
     "plan_session",
     "read_attestation",
     "read_secret",
+    "stored_secret",
     "when",
     "write_secret",
 ]
@@ -120,12 +126,50 @@ def money(amount: int, record: dict[str, Any]) -> str:
 
 
 def write_secret(path: Path, secret: str) -> None:
+    """Create ``path`` holding ``secret``: a new file (never overwritten), readable by its
+    owner only from the moment it exists (mode 0600 at creation, not chmod after), and
+    flushed to disk. Any failure is an :class:`InputError` and leaves no partial file."""
     try:
-        with path.open("x", encoding="utf-8") as handle:
-            handle.write(secret + "\n")
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
         raise InputError(f"{path} exists; a seed secret is never overwritten") from None
-    path.chmod(0o600)
+    except OSError as exc:
+        raise InputError(f"cannot create the secret file {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(secret + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        raise InputError(
+            f"cannot write the secret file {path}: {exc.strerror}{_removed(path)}"
+        ) from None
+
+
+@contextmanager
+def stored_secret(path: Path) -> Iterator[str]:
+    """A fresh jury seed secret, stored in the new file ``path`` *before* its commitment
+    is sent (so a crash after the block commits never loses it). If the node refuses the
+    action (:class:`AidError`), the file is deleted: nothing was committed to it. On any
+    other failure (a timeout: the action may still commit) the file is kept."""
+    secret = new_secret()
+    write_secret(path, secret)
+    try:
+        yield secret
+    except AidError as exc:
+        left = _removed(path)
+        if left:
+            raise CommandError(f"{exc.reason}{left}") from None
+        raise
+
+
+def _removed(path: Path) -> str:
+    """Delete ``path``; ``""`` when done, else a clause saying it is left behind."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        return f" (and {path} could not be removed: {exc.strerror}; delete it)"
+    return ""
 
 
 def read_secret(path: Path) -> str:

@@ -2,7 +2,9 @@
 
 Each signs locally with ``--key``, waits for the block and prints what changed; a
 refusal is one ``error: ...`` line with the contract's reason. Jury seed secrets are
-written to a new file (mode 0600) and read back for the reveal.
+written to a new file (created with mode 0600, never overwritten, flushed) *before* the
+action that commits to them is sent, deleted again if the node refuses the action, and
+read back for the reveal.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from salus.cli._aid_inputs import (
     plan_session,
     read_attestation,
     read_secret,
+    stored_secret,
     when,
-    write_secret,
 )
 from salus.cli._common import (
     InputError,
@@ -66,7 +68,8 @@ def aid_join(
     "claim-submit",
     epilog=example(
         "salus aid claim-submit --plan xhb-2026 --key ada.key --code C34.1 \\",
-        "    --diagnosed-on 2026-03-02 --amount 100000 --evidence pathology.pdf --evidence ct.pdf",
+        "    --diagnosed-on 2026-03-02 --amount 100000 --evidence pathology.pdf \\",
+        "    --evidence ct.pdf --secret-file claim.secret",
     ),
 )
 @node_option
@@ -82,6 +85,12 @@ def aid_join(
     required=True,
     help="A document (uploaded to the node's blob store) or its SHA-256; repeat.",
 )
+@click.option(
+    "--secret-file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="New file for your jury seed secret (committed with the claim): keep it to reveal.",
+)
 def aid_claim_submit(
     node_url: str,
     plan: str,
@@ -91,11 +100,17 @@ def aid_claim_submit(
     diagnosed_on: str,
     amount: str,
     evidence: tuple[str, ...],
+    secret_file: Path,
 ) -> None:
     """Claim a payout for a covered diagnosis; documents go to the blob store, hashes on-chain.
 
+    The claim commits your share of the seed that draws a jury if someone objects; its
+    secret is written to --secret-file before the claim is sent.
     Encrypt medical documents before giving them here: the blob store keeps what it is given.
     """
+    if secret_file.exists():
+        raise InputError(f"{secret_file} exists; a seed secret is never overwritten")
+    signer = load_signer(key_file, passphrase_file)
     session = plan_session(node_url, plan)
     value, record = amount_in(session, amount, "--amount")
     hashes = []
@@ -106,14 +121,19 @@ def aid_claim_submit(
             hashes.append(session.client.put_blob(Path(item).read_bytes()))
         else:
             raise InputError(f"--evidence {item!r} is neither a file nor a SHA-256")
-    number = session.submit_claim(
-        load_signer(key_file, passphrase_file),
-        code=code,
-        diagnosed_on=diagnosed_on,
-        amount=value,
-        evidence=hashes,
+    with stored_secret(secret_file) as secret:
+        number = session.submit_claim(
+            signer,
+            code=code,
+            diagnosed_on=diagnosed_on,
+            amount=value,
+            evidence=hashes,
+            secret=secret,
+        )
+    click.echo(
+        f"submitted claim {number} for {money(value, record)}; it waits for an assessor "
+        f"(your jury seed secret is in {secret_file})"
     )
-    click.echo(f"submitted claim {number} for {money(value, record)}; it waits for an assessor")
 
 
 @click.command(
@@ -167,9 +187,10 @@ def aid_object(
     """Object to a claim in public notice; commits your share of the jury seed."""
     if secret_file.exists():
         raise InputError(f"{secret_file} exists; a seed secret is never overwritten")
+    signer = load_signer(key_file, passphrase_file)
     session = plan_session(node_url, plan)
-    secret = session.object(load_signer(key_file, passphrase_file), claim, reason=reason)
-    write_secret(secret_file, secret)
+    with stored_secret(secret_file) as secret:
+        session.object(signer, claim, reason=reason, secret=secret)
     click.echo(
         f"objected to claim {claim}; once the notice closes, reveal your seed share "
         f"from {secret_file}"
@@ -179,12 +200,13 @@ def aid_object(
 @click.command(
     "commit-seed",
     epilog=example(
-        "salus aid commit-seed --plan xhb-2026 --key ada.key --claim 3 --secret-file claim3.secret"
+        "salus aid commit-seed --plan xhb-2026 --key red-cross.key --claim 3 \\",
+        "    --secret-file claim3-operator.secret",
     ),
 )
 @node_option
 @plan_option
-@key_option("claimant or operator")
+@key_option("operator (an organisation key of the plan's operator)")
 @claim_option
 @click.option(
     "--secret-file",
@@ -200,11 +222,17 @@ def aid_commit_seed(
     claim: int,
     secret_file: Path,
 ) -> None:
-    """Commit to a share of the jury seed, before the notice closes."""
+    """The operator commits its share of a claim's jury seed, before the notice is closed.
+
+    An objected claim goes to a jury only once the operator has committed (the claimant
+    commits with claim-submit, an objector with object).
+    """
     if secret_file.exists():
         raise InputError(f"{secret_file} exists; a seed secret is never overwritten")
-    secret = plan_session(node_url, plan).commit_seed(load_signer(key_file, passphrase_file), claim)
-    write_secret(secret_file, secret)
+    signer = load_signer(key_file, passphrase_file)
+    session = plan_session(node_url, plan)
+    with stored_secret(secret_file) as secret:
+        session.commit_seed(signer, claim, secret=secret)
     click.echo(f"committed a seed share for claim {claim}; its secret is in {secret_file}")
 
 
@@ -222,7 +250,7 @@ def aid_commit_seed(
     "--secret-file",
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The file commit-seed or object wrote.",
+    help="The file claim-submit, object or commit-seed wrote.",
 )
 def aid_reveal_seed(
     node_url: str,
@@ -250,9 +278,13 @@ def aid_reveal_seed(
 @plan_option
 @key_option("member")
 def aid_leave(node_url: str, plan: str, key_file: Path, passphrase_file: Path | None) -> None:
-    """Leave the plan (after paying every share of closed periods)."""
+    """Leave the plan, owing nothing now or later.
+
+    Refused while you owe a share of a closed period, while an approved claim waits for
+    the next close or a cap carry is unbilled, or while a claim of yours is open.
+    """
     plan_session(node_url, plan).leave(load_signer(key_file, passphrase_file))
-    click.echo(f"left plan {plan}; you still share the open period")
+    click.echo(f"left plan {plan}; you share no claim approved from now on")
 
 
 # -- assessors and jurors -----------------------------------------------------------------

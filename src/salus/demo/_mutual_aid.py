@@ -177,17 +177,23 @@ class _Seeding:
     def today(self) -> str:
         return format_time(int(self.ctx.client.status()["last_block_time_ms"]))[:10]
 
-    def claim(self, n: int, code: str, amount: int, *, commit: bool = False) -> int:
-        """Member ``n`` claims; with ``commit`` it also commits to a jury seed share."""
+    def submit(self, n: int, code: str, amount: int) -> int:
+        """Member ``n`` claims, committing its jury seed share (kept for the reveal)."""
+        secret = new_secret()
         number = self.aid.submit_claim(
             self.members[n],
             code=code,
             diagnosed_on=self.today(),
             amount=amount,
             evidence=[EVIDENCE],
+            secret=secret,
         )
-        if commit:
-            self.aid.commit_seed(self.members[n], number, secret=self.secret(f"claimant-{number}"))
+        self.secrets[f"claimant-{number}"] = secret
+        return number
+
+    def claim(self, n: int, code: str, amount: int) -> int:
+        """Member ``n`` claims and an assessor takes the claim."""
+        number = self.submit(n, code, amount)
         self.aid.start_investigation(self.assessor, number)
         return number
 
@@ -197,18 +203,16 @@ class _Seeding:
         )
 
     def dispute(self, number: int, objector: int, reason: str) -> None:
-        self.aid.commit_seed(self.operator, number, secret=self.secret(f"operator-{number}"))
+        """An objection, and the operator's seed share (no jury is drawn without it)."""
         self.aid.object(
             self.members[objector], number, reason=reason, secret=self.secret(f"objector-{number}")
         )
+        self.aid.commit_seed(self.operator, number, secret=self.secret(f"operator-{number}"))
 
     def settle_by_jury(self, number: int, claimant: int, objector: int, approve: bool) -> None:
-        claim = self.aid.claim(number)
-        parties = {share["party"] for share in claim["seed"]}
-        if self.members[claimant].did in parties:
-            self.aid.reveal_seed(
-                self.members[claimant], number, secret=self.secret(f"claimant-{number}")
-            )
+        self.aid.reveal_seed(
+            self.members[claimant], number, secret=self.secret(f"claimant-{number}")
+        )
         self.aid.reveal_seed(self.operator, number, secret=self.secret(f"operator-{number}"))
         self.aid.reveal_seed(
             self.members[objector], number, secret=self.secret(f"objector-{number}")
@@ -299,7 +303,7 @@ def _seed_plan(ctx: DemoContext, wait: Waiter) -> dict[str, Any]:
     c = s.claims
     c["unopposed"] = s.claim(0, "C34.1", 12_000_001)
     s.support(c["unopposed"], "biopsy and CT confirm a malignant neoplasm of the lung")
-    c["jury_approved"] = s.claim(1, "I21", 8_000_000, commit=True)
+    c["jury_approved"] = s.claim(1, "I21", 8_000_000)
     s.support(c["jury_approved"], "ECG and troponin confirm an acute infarction")
     s.dispute(c["jury_approved"], 2, "the ECG attached is dated before the member joined")
     c["jury_rejected"] = s.claim(3, "I63", 15_000_000)
@@ -315,9 +319,7 @@ def _seed_plan(ctx: DemoContext, wait: Waiter) -> dict[str, Any]:
         supported=False,
         reason="the biopsy shows a benign lesion",
     )
-    c["withdrawn"] = aid.submit_claim(
-        s.members[7], code="N18.5", diagnosed_on=s.today(), amount=5_000_000, evidence=[EVIDENCE]
-    )
+    c["withdrawn"] = s.submit(7, "N18.5", 5_000_000)
     aid.withdraw_claim(s.members[7], c["withdrawn"], reason="filed under the wrong code")
     later = []
     if several:

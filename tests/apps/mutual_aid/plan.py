@@ -28,10 +28,16 @@ SPONSOR = "city-hospital"
 EVIDENCE = "e" * 64
 REPORT = "f" * 64
 REFERENCE = "d" * 64
+CLAIMANT_SECRET = "11" * 32  # every claimant's jury seed share in these tests
 
 
 def member_key(n: int) -> Signer:
     return key(100 + n)
+
+
+def claimant_commitment(n: int, secret: str = CLAIMANT_SECRET) -> str:
+    """Member ``n``'s seed commitment for a claim it submits (bound to claim number 0)."""
+    return seed_commitment(PLAN, 0, member_key(n).did, secret)
 
 
 def rules(**changes: Any) -> dict[str, Any]:
@@ -172,6 +178,7 @@ class PlanChain:
             "diagnosed_on": diagnosed_on or self.today(),
             "amount": extra.pop("amount", 100_000_00),
             "evidence": [EVIDENCE],
+            "commitment": claimant_commitment(n),
             **extra,
         }
         result = self.ok(member_key(n), "submit_claim", **args)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from salus.apps.mutual_aid.rules import DAY_MS
 from tests.apps.mutual_aid.plan import (
+    CLAIMANT_SECRET,
     OPERATOR,
     PLAN,
     REFERENCE,
@@ -23,6 +24,7 @@ def claim_args(**changes: object) -> dict[str, object]:
         "diagnosed_on": "2020-09-30",
         "amount": 100_000_00,
         "evidence": EVIDENCE,
+        "commitment": "c" * 64,
     }
     return {**args, **changes}
 
@@ -179,7 +181,7 @@ def test_objection_after_the_window() -> None:
     p.refused(key(77), "object", "objector", **objection)
 
 
-def test_objecting_twice_and_committing_late() -> None:
+def test_objecting_twice_and_who_commits_with_commit_seed() -> None:
     p = ready()
     claim = p.submit(0)
     p.to_notice(claim)
@@ -187,30 +189,29 @@ def test_objecting_twice_and_committing_late() -> None:
     objection = {"plan": PLAN, "claim": claim, "reason": "doubtful", "commitment": commitment}
     p.ok(member_key(1), "object", **objection)
     p.refused(member_key(1), "object", "has already objected", **objection)
-    p.refused(
-        member_key(2),
-        "commit_seed",
-        "is not the claimant, the operator or an objector",
-        plan=PLAN,
-        claim=claim,
-        commitment=commitment,
-    )
-    p.refused(
-        member_key(1),
-        "commit_seed",
-        "has already committed",
-        plan=PLAN,
-        claim=claim,
-        commitment=commitment,
-    )
+    commit = {"plan": PLAN, "claim": claim, "commitment": commitment}
+    p.refused(member_key(2), "commit_seed", "is not a party to the claim", **commit)
+    p.refused(member_key(1), "commit_seed", "is an objector); the claimant commits", **commit)
+    p.refused(member_key(0), "commit_seed", "is the claimant)", **commit)
+    # The operator may commit until the notice is closed, even after its deadline
+    # (objectors' commitments are fixed by then and no secret is revealed yet).
     p.advance(3 * DAY_MS)
+    p.ok(OPERATOR, "commit_seed", **commit)
+    p.refused(OPERATOR, "commit_seed", "has already committed", **commit)
+    p.ok(REGULATOR, "close_notice", plan=PLAN, claim=claim)
+    p.refused(OPERATOR, "commit_seed", "commit_seed is for claims that are", **commit)
+
+
+def test_a_claim_needs_the_claimants_seed_commitment() -> None:
+    p = ready()
+    args = claim_args()
+    del args["commitment"]
+    p.refused(member_key(0), "submit_claim", "commitment", **args)
     p.refused(
-        OPERATOR,
-        "commit_seed",
-        "seed commitments are no longer accepted",
-        plan=PLAN,
-        claim=claim,
-        commitment=commitment,
+        member_key(0),
+        "submit_claim",
+        "args.commitment: Value error, must be 64 lower-case hex",
+        **claim_args(commitment="not-a-hash"),
     )
 
 
@@ -226,9 +227,18 @@ def drawn(p: PlanChain) -> tuple[int, list[str]]:
         reason="doubtful",
         commitment=p.commitment(claim, member_key(1).did, secret),
     )
+    p.ok(
+        OPERATOR,
+        "commit_seed",
+        plan=PLAN,
+        claim=claim,
+        commitment=p.commitment(claim, "red-cross", "66" * 32),
+    )
     p.advance(3 * DAY_MS)
     p.ok(REGULATOR, "close_notice", plan=PLAN, claim=claim)
     p.ok(member_key(1), "reveal_seed", plan=PLAN, claim=claim, secret=secret)
+    p.ok(OPERATOR, "reveal_seed", plan=PLAN, claim=claim, secret="66" * 32)
+    p.ok(member_key(0), "reveal_seed", plan=PLAN, claim=claim, secret=CLAIMANT_SECRET)
     return claim, p.claim(claim)["jury"]["jurors"]
 
 

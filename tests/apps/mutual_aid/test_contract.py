@@ -124,7 +124,6 @@ def test_join_with_an_attestation() -> None:
         "slots",
         "left_ms",
         "left_period",
-        "leaver_ordinal",
         "paid",
         "claims",
     }
@@ -171,14 +170,13 @@ def test_leaving_moves_the_last_member_into_the_gap() -> None:
     moved = p.read(f"member/{PLAN}/{member_key(4).did}")
     assert moved["slots"] == [[1, 4], [1, 1]]
     gone = p.read(f"member/{PLAN}/{member_key(1).did}")
-    assert (gone["status"], gone["left_period"], gone["leaver_ordinal"]) == ("left", 1, 0)
+    assert (gone["status"], gone["left_period"]) == ("left", 1)
     books = p.read(f"books/{PLAN}")
     assert (books["members"], books["leavers"]) == (4, 1)
     # The last member (index 3) leaving needs no move.
     p.ok(member_key(3), "leave", plan=PLAN)
     assert p.read(f"slot/{PLAN}/3") is None
     assert p.read(f"slot/{PLAN}/1") == member_key(4).did
-    assert p.read(f"member/{PLAN}/{member_key(3).did}")["leaver_ordinal"] == 1
     assert p.read(f"books/{PLAN}")["members"] == 3
     p.refused(member_key(3), "leave", "left plan 'xhb'", plan=PLAN)
     p.refused(
@@ -199,23 +197,26 @@ def all_members(p: PlanChain, count: int) -> list[dict[str, Any]]:
     return [p.read(f"member/{PLAN}/{member_key(n).did}") for n in range(count)]
 
 
-def test_close_shares_exactly_among_members_and_leavers() -> None:
-    p = PlanChain(7, plan_rules=rules(member_cap=1_000_000))
+def test_close_shares_exactly_among_members_not_leavers() -> None:
+    p = PlanChain(9, plan_rules=rules(member_cap=1_000_000))
     p.advance(11 * DAY_MS)
     claims = [p.submit(0, amount=1_000_01), p.submit(1, "I21", amount=333_33)]
+    # Two leave while nothing is approved yet: they owe nothing, now or at the close.
+    p.ok(member_key(7), "leave", plan=PLAN)
+    p.ok(member_key(8), "leave", plan=PLAN)
     for claim in claims:
         p.approve(claim)
-    p.ok(member_key(2), "leave", plan=PLAN)  # leaving does not escape the period
-    p.ok(member_key(5), "leave", plan=PLAN)
     closed = close(p)
     period = p.read(f"period/{PLAN}/1")
     assert period["member_claims"] == [[claims[0], 1_000_01], [claims[1], 333_33]]
     assert period["payouts"] == 1_333_34
     assert period["fee"] == 1_333_34 * 800 // 10_000 == 10_666
-    assert (period["active"], period["leavers"], period["members"]) == (5, 2, 7)
+    assert (period["active"], period["leavers"], period["members"]) == (7, 2, 7)
     assert period["due"] == 1_333_34 + 10_666
     assert period["carry_out"] == 0
-    shares = [member_share(m, period) for m in all_members(p, 7)]
+    shares = [member_share(m, period) for m in all_members(p, 9)]
+    assert shares[7:] == [0, 0]
+    shares = shares[:7]
     assert sum(shares) == period["charged"] == period["due"]
     # 144,000 fen over 7 members: 20,571 each, remainder 3 (indices 0-2 pay 1 fen more).
     assert sorted(shares) == [20_571] * 4 + [20_572] * 3
@@ -235,7 +236,7 @@ def test_close_shares_exactly_among_members_and_leavers() -> None:
     events = [e.type for e in closed.results[0].events]
     assert events == ["claim_included"] * 2 + ["period_closed"]
     books = p.read(f"books/{PLAN}")
-    assert (books["period"], books["leavers"], books["members"], books["carry"]) == (2, 0, 5, 0)
+    assert (books["period"], books["leavers"], books["members"], books["carry"]) == (2, 0, 7, 0)
     assert p.read(f"queue/{PLAN}") == []
 
 

@@ -57,6 +57,7 @@ def test_covid_19_added_as_a_sponsor_funded_condition() -> None:
         diagnosed_on="2020-09-28",
         amount=50_000_00,
         evidence=["e" * 64],
+        commitment="c" * 64,
     )
     covid = p.submit(0, "U07.1", diagnosed_on="2020-10-02", amount=50_000_00)
     shared = p.submit(1, "C34", amount=4_000)
@@ -100,7 +101,13 @@ def test_removing_a_condition_from_a_date() -> None:
     p.ok(OPERATOR, "approve_rule_change", plan=PLAN, proposal=number)
     assert p.read(f"plan/{PLAN}")["conditions"]["I21"][0]["effective_until"] == "2020-10-01"
     p.advance(22 * DAY_MS)
-    args = {"plan": PLAN, "code": "I21", "amount": 1_000, "evidence": ["e" * 64]}
+    args = {
+        "plan": PLAN,
+        "code": "I21",
+        "amount": 1_000,
+        "evidence": ["e" * 64],
+        "commitment": "c" * 64,
+    }
     p.refused(
         member_key(0),
         "submit_claim",

@@ -10,6 +10,7 @@ from salus.core.crypto import Signer
 from tests.apps.mutual_aid.plan import (
     ASSESSOR,
     ASSESSOR_2,
+    CLAIMANT_SECRET,
     OPERATOR,
     PLAN,
     REFERENCE,
@@ -21,7 +22,6 @@ from tests.apps.mutual_aid.plan import (
 )
 from tests.support import key
 
-CLAIMANT_SECRET = "11" * 32
 OPERATOR_SECRET = "22" * 32
 OBJECTOR_SECRET = "33" * 32
 
@@ -42,11 +42,9 @@ def object_to(p: PlanChain, claim: int, n: int, secret: str = OBJECTOR_SECRET) -
 
 
 def disputed(p: PlanChain, claimant: int, objector: int) -> int:
-    """A claim in jury review whose claimant, operator and objector committed to the seed."""
+    """A claim in jury review whose claimant (with the claim), operator and objector
+    committed to the seed."""
     claim = p.submit(claimant)
-    if claim == 1:  # the claimant of the first claim takes part in the seed, the others not
-        commitment = p.commitment(claim, member_key(claimant).did, CLAIMANT_SECRET)
-        p.ok(member_key(claimant), "commit_seed", plan=PLAN, claim=claim, commitment=commitment)
     p.to_notice(claim)
     p.ok(
         OPERATOR,
@@ -62,10 +60,7 @@ def disputed(p: PlanChain, claimant: int, objector: int) -> int:
 
 
 def reveal_all(p: PlanChain, claim: int, claimant: int, objector: int) -> Any:
-    record = p.claim(claim)
-    parties = {share["party"] for share in record["seed"]}
-    if member_key(claimant).did in parties:
-        p.ok(member_key(claimant), "reveal_seed", plan=PLAN, claim=claim, secret=CLAIMANT_SECRET)
+    p.ok(member_key(claimant), "reveal_seed", plan=PLAN, claim=claim, secret=CLAIMANT_SECRET)
     p.ok(OPERATOR, "reveal_seed", plan=PLAN, claim=claim, secret=OPERATOR_SECRET)
     return p.ok(member_key(objector), "reveal_seed", plan=PLAN, claim=claim, secret=OBJECTOR_SECRET)
 
@@ -117,8 +112,7 @@ def test_claims_pass_through_every_state_and_record_who_and_why() -> None:
     p.ok(member_key(3), "withdraw_claim", plan=PLAN, claim=c, reason="filed by mistake")
     # D: objected, and the panel upholds the objection.
     d = disputed(p, claimant=4, objector=5)
-    p.ok(OPERATOR, "reveal_seed", plan=PLAN, claim=d, secret=OPERATOR_SECRET)
-    p.ok(member_key(5), "reveal_seed", plan=PLAN, claim=d, secret=OBJECTOR_SECRET)  # draws
+    reveal_all(p, d, claimant=4, objector=5)  # the last reveal draws
     panel = p.claim(d)["jury"]["jurors"]
     for did in panel[:2]:
         p.ok(signers[did], "vote", plan=PLAN, claim=d, vote="reject", reason="objection is right")
@@ -191,9 +185,22 @@ def test_a_party_that_does_not_reveal_is_dropped() -> None:
     )
     p.ok(key(77), "draw_jury", plan=PLAN, claim=claim)  # anyone may draw: the result is fixed
     jury = p.claim(claim)["jury"]
-    assert jury["source"] == "reveals"
+    # One reveal is never the seed alone: it falls back to every commitment with it.
+    assert jury["source"] == "commitments"
     assert jury["dropped"] == ["red-cross", member_key(1).did]
     p.refused(REGULATOR, "draw_jury", "already drawn", plan=PLAN, claim=claim)
+
+
+def test_two_reveals_make_the_seed_and_the_withholder_is_named() -> None:
+    p = PlanChain(8)
+    p.advance(11 * DAY_MS)
+    claim = disputed(p, claimant=0, objector=1)
+    p.ok(member_key(0), "reveal_seed", plan=PLAN, claim=claim, secret=CLAIMANT_SECRET)
+    p.ok(OPERATOR, "reveal_seed", plan=PLAN, claim=claim, secret=OPERATOR_SECRET)
+    p.advance(DAY_MS)
+    p.ok(key(77), "draw_jury", plan=PLAN, claim=claim)
+    jury = p.claim(claim)["jury"]
+    assert (jury["source"], jury["dropped"]) == ("reveals", [member_key(1).did])
 
 
 def test_without_reveals_the_seed_falls_back_to_the_commitments() -> None:

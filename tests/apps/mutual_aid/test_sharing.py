@@ -104,7 +104,7 @@ def period(
         "number": number,
         "active": active,
         "leavers": leavers,
-        "members": active + leavers,
+        "members": active,
         "base": base,
         "remainder": remainder,
     }
@@ -114,7 +114,6 @@ def member(**fields: Any) -> dict[str, Any]:
     record = {
         "joined_period": 1,
         "left_period": None,
-        "leaver_ordinal": None,
         "slots": [[1, 4]],
         "paid": 0,
     }
@@ -135,9 +134,11 @@ def test_joiners_and_leavers() -> None:
     late = member(joined_period=3, slots=[[3, 7]])
     assert index_at_close(late, period(2, active=7)) is None
     assert index_at_close(late, period(3, active=8)) == 7
-    # Left during period 4 as its second leaver: shares period 4 after the 6 active ones.
-    gone = member(left_period=4, leaver_ordinal=1)
-    assert index_at_close(gone, period(4, active=6, leavers=2)) == 7
+    # Left during period 4: shares period 3, not period 4 (the contract let it leave only
+    # with nothing approved unbilled) nor any later one.
+    gone = member(left_period=4)
+    assert index_at_close(gone, period(3, active=8)) == 4
+    assert index_at_close(gone, period(4, active=6, leavers=2)) is None
     assert index_at_close(gone, period(5, active=6)) is None
 
 
@@ -147,9 +148,9 @@ def test_member_share_and_balance() -> None:
         2: period(2, active=5, base=7, remainder=0),
         3: period(3, active=4, leavers=1, base=3, remainder=5),
     }
-    record = member(slots=[[1, 1], [2, 4]], left_period=3, leaver_ordinal=0, paid=15)
+    record = member(slots=[[1, 1], [2, 4]], left_period=3, paid=15)
     assert member_share(record, periods[1]) == 11  # index 1 < remainder 2
     assert member_share(record, periods[2]) == 7
-    assert member_share(record, periods[3]) == 4  # leaver index 4 < remainder 5
-    assert charged_periods(record, periods) == [(1, 11), (2, 7), (3, 4)]
-    assert outstanding(record, periods) == 22 - 15
+    assert member_share(record, periods[3]) == 0  # left during period 3: not billed
+    assert charged_periods(record, periods) == [(1, 11), (2, 7)]
+    assert outstanding(record, periods) == 18 - 15

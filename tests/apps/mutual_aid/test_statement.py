@@ -73,6 +73,7 @@ def claim(driver: Driver, who: Signer, code: str, amount: int) -> int:
         diagnosed_on="2020-10-01",
         amount=amount,
         evidence=[EVIDENCE],
+        commitment="c" * 64,
     )
     number = int(status["events"][0]["attrs"]["claim"])
     driver.run(ASSESSOR, "start_investigation", plan=PLAN, claim=number)
@@ -90,7 +91,8 @@ def claim(driver: Driver, who: Signer, code: str, amount: int) -> int:
 
 @pytest.fixture
 def closed(tmp_path: Path) -> Any:
-    """A node whose plan closed period 1: 9 members (2 left during it), 2 claims."""
+    """A node whose plan closed period 1: 9 members (2 left during it, before any claim
+    was approved: they do not share it), 2 claims."""
     node = Node(genesis(), SqliteStore(tmp_path / "ledger.sqlite"), key(9), contracts=contracts())
     driver = Driver(node)
     driver.run(
@@ -122,12 +124,12 @@ def closed(tmp_path: Path) -> Any:
         claim(driver, member_key(0), "C34", 123_456_78),
         claim(driver, member_key(1), "I21", 9_99),
     ]
-    driver.time_ms += 3 * DAY_MS
-    for number in numbers:
-        driver.run(ASSESSOR, "close_notice", plan=PLAN, claim=number)
     driver.run(member_key(3), "leave", plan=PLAN)
     before_close = driver.node.state_proof(MUTUAL_AID, f"member/{PLAN}/{member_key(4).did}")
     driver.run(member_key(4), "leave", plan=PLAN)
+    driver.time_ms += 3 * DAY_MS
+    for number in numbers:
+        driver.run(ASSESSOR, "close_notice", plan=PLAN, claim=number)
     driver.run(OPERATOR, "close_period", plan=PLAN)
     yield driver, before_close
     node.close()
@@ -145,9 +147,10 @@ def test_every_statement_verifies_offline_and_they_sum_to_the_charge(closed: Any
     payouts = 123_456_78 + 9_99
     assert charged == payouts + payouts * 800 // 10_000  # no cap binds here
     assert sum(s.share for s in statements.values()) == charged  # not a fen lost or invented
-    assert sorted(s.index for s in statements.values() if s.index is not None) == list(range(9))
-    # The two leavers share the period after the 7 active members.
-    assert (statements[3].index, statements[4].index) == (7, 8)
+    assert sorted(s.index for s in statements.values() if s.index is not None) == list(range(7))
+    # The two who left before the claims were approved do not share the period.
+    assert (statements[3].index, statements[4].index) == (None, None)
+    assert (statements[3].share, statements[4].share) == (0, 0)
     first = statements[0]
     assert first.claims == [(1, 123_456_78), (2, 9_99)]
     assert "Period 1: 2 member-funded claims of 123466.77 CNY" in first.explain()

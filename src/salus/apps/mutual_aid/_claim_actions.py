@@ -8,11 +8,16 @@ A claim record (``claim/<plan>/<n>``)::
      "deadlines": {"investigation", "notice", "reveal"} (block time, ms),
      "assessor", "findings": {"assessor", "report", "supported", "reason", "time_ms",
      "late"}, "objections": [{"by", "reason", "time_ms"}...],
-     "seed": [{"party", "role", "commitment", "secret"}...],
+     "seed": [{"party", "role", "commitment", "secret"}...] (the claimant's first),
      "jury": {"round", "seed", "source", "dropped", "jurors", "votes": {did: {"vote",
      "reason", "time_ms"}}, "drawn_ms", "deadline"} | None, "panels": [earlier juries],
      "approved_ms", "period", "payout", "history": [{"status", "action", "by", "reason",
      "time_ms", "height"}...]}
+
+Rules beyond the transition table: a claim with an objection cannot be withdrawn (the
+jury decides it; otherwise a claimant could withdraw and resubmit the same diagnosis to
+sidestep the panel); only active members past their waiting period sit on a panel, and
+a juror who leaves before voting cannot vote.
 
 Every status change goes through :func:`~salus.apps.mutual_aid._common.move_claim`,
 which checks :data:`~salus.apps.mutual_aid.claims.CLAIM_TRANSITIONS` and appends who
@@ -40,6 +45,7 @@ from salus.apps.mutual_aid.claims import (
     CLAIM_ACTIVITIES,
     MAX_JURY_ROUNDS,
     SEED_ROLES,
+    SUBMISSION,
     draw_jurors,
     jury_outcome,
     jury_seed,
@@ -80,8 +86,13 @@ class SubmitClaimArgs(PlanRef):
     diagnosed_on: str = Field(description="date of diagnosis, YYYY-MM-DD")
     amount: int = Field(ge=1, le=MAX_AMOUNT, description="payout claimed, minor units")
     evidence: list[str] = Field(min_length=1, max_length=20, description="blob SHA-256s, hex")
+    commitment: str = Field(
+        description="the claimant's jury seed share: seed_commitment(plan, 0, claimant, "
+        "secret), hex (0: the claim has no number yet)"
+    )
 
     _code = field_validator("code")(check_icd10)
+    _commitment = field_validator("commitment")(check_hash)
     _date = field_validator("diagnosed_on")(check_date)
 
     @field_validator("evidence")
@@ -194,7 +205,7 @@ class ClaimActions:
             "assessor": None,
             "findings": None,
             "objections": [],
-            "seed": [],
+            "seed": [_share(did, "claimant", args.commitment)],
             "jury": None,
             "panels": [],
             "approved_ms": None,
@@ -287,20 +298,33 @@ class ClaimActions:
         claim = load_claim(ctx, args.plan, args.claim)
         if claim["claimant"] != ctx.signer_did:
             ctx.fail(f"only the claimant {claim['claimant']} may withdraw claim {args.claim}")
+        if claim["objections"]:
+            ctx.fail(
+                f"claim {args.claim} has {len(claim['objections'])} objection(s); an objected "
+                "claim is decided by its panel and cannot be withdrawn"
+            )
         move_claim(ctx, args.plan, claim, "withdraw_claim", "withdrawn", args.reason)
 
     @action(roles=[PUBLIC])
     def commit_seed(self, ctx: Context, args: CommitArgs) -> None:
-        """Commit to a share of the jury seed (claimant, operator or objector)."""
+        """The operator commits its share of the jury seed, before the notice is closed.
+
+        The claimant commits with ``submit_claim`` and each objector with ``object``;
+        ``close_notice`` sends an objected claim to a jury only once the operator has
+        committed too, so the seed always has a share neither side of the dispute holds.
+        """
         record = load_plan(ctx, args.plan)
         claim = load_claim(ctx, args.plan, args.claim)
         _allowed(ctx, claim, "commit_seed")
-        _before_notice_deadline(ctx, claim, "seed commitments")
         party, role = _party(ctx, record, claim)
-        if role is None:
+        if role != "operator":
+            who = {"claimant": "the claimant", "objector": "an objector"}.get(
+                role or "", "not a party to the claim"
+            )
             ctx.fail(
-                f"{ctx.signer_did} is not the claimant, the operator or an objector of "
-                f"claim {args.claim}"
+                f"only the operator of plan {args.plan!r} ({record['operator']}) commits "
+                f"with commit_seed ({ctx.signer_did} is {who}); the claimant commits with "
+                "the claim, an objector with the objection"
             )
         if any(share["party"] == party for share in claim["seed"]):
             ctx.fail(f"{party} has already committed to a seed share for claim {args.claim}")
@@ -350,6 +374,14 @@ class ClaimActions:
             move_claim(ctx, args.plan, claim, "close_notice", "approved", "no objection")
             enqueue(ctx, args.plan, claim)
             return
+        if claim["status"] == "public_notice" and not any(
+            share["role"] == "operator" for share in claim["seed"]
+        ):
+            ctx.fail(
+                f"claim {args.claim} is objected but the operator {record['operator']} has "
+                "not committed its jury seed share; the panel is drawn only from shares of "
+                "the claimant, an objector and the operator (commit_seed)"
+            )
         claim["deadlines"]["reveal"] = ctx.time_ms + record["rules"]["reveal_ms"]
         count = len(claim["objections"])
         move_claim(ctx, args.plan, claim, "close_notice", "jury_review", f"{count} objection(s)")
@@ -371,12 +403,15 @@ class ClaimActions:
             ctx.fail(f"{party} did not commit to a seed share for claim {args.claim}")
         if share["secret"] is not None:
             ctx.fail(f"{party} has already revealed its seed share for claim {args.claim}")
-        if seed_commitment(args.plan, args.claim, party, args.secret) != share["commitment"]:
+        bound = SUBMISSION if share["role"] == "claimant" else args.claim
+        if seed_commitment(args.plan, bound, party, args.secret) != share["commitment"]:
             ctx.fail(f"the secret does not match {party}'s commitment for claim {args.claim}")
         share["secret"] = args.secret
         ctx.emit("seed_revealed", subject=f"{args.plan}/claim/{args.claim}", party=party)
-        if all(s["secret"] is not None for s in claim["seed"]):
-            _draw(ctx, args.plan, record, claim, 1)
+        revealed = all(s["secret"] is not None for s in claim["seed"])
+        if revealed and not _draw(ctx, args.plan, record, claim, 1):
+            _too_few_jurors(ctx, args.plan, record, claim, "reveal_seed")
+            return
         ctx.state.put(claim_key(args.plan, args.claim), claim)
 
     @action(roles=[PUBLIC])
@@ -390,7 +425,9 @@ class ClaimActions:
         deadline = claim["deadlines"]["reveal"]
         if ctx.time_ms < deadline:
             ctx.fail(f"seed shares of claim {args.claim} may be revealed until {when(deadline)}")
-        _draw(ctx, args.plan, record, claim, 1)
+        if not _draw(ctx, args.plan, record, claim, 1):
+            _too_few_jurors(ctx, args.plan, record, claim, "draw_jury")
+            return
         ctx.state.put(claim_key(args.plan, args.claim), claim)
 
     @action(roles=[PUBLIC])
@@ -406,6 +443,7 @@ class ClaimActions:
             ctx.fail(f"claim {args.claim} has no panel voting (it is {claim['status']})")
         if did not in jury["jurors"]:
             ctx.fail(f"{did} is not on the panel of claim {args.claim}")
+        active_member(ctx, args.plan, did, who="juror")
         if did in jury["votes"]:
             earlier = jury["votes"][did]
             ctx.fail(
@@ -463,7 +501,9 @@ class ClaimActions:
             return
         claim["panels"].append(jury)
         claim["jury"] = None
-        _draw(ctx, args.plan, record, claim, rounds + 1)
+        if not _draw(ctx, args.plan, record, claim, rounds + 1):
+            _too_few_jurors(ctx, args.plan, record, claim, "close_jury")
+            return
         move_claim(
             ctx,
             args.plan,
@@ -485,6 +525,26 @@ def _allowed(ctx: Context, claim: dict[str, Any], activity: str) -> None:
             f"claim {claim['number']} is {claim['status']}; {activity} is for claims that are "
             f"{', '.join(sorted(statuses))} ({what})"
         )
+
+
+def _too_few_jurors(
+    ctx: Context, plan: str, record: dict[str, Any], claim: dict[str, Any], action: str
+) -> None:
+    """No panel can reach the quorum: the assessor's findings stand (the claim went to
+    notice because they support it), recorded with the reason."""
+    rounds = len(claim["panels"]) + 1
+    quorum = record["rules"]["jury_quorum"]
+    claim["approved_ms"] = ctx.time_ms
+    move_claim(
+        ctx,
+        plan,
+        claim,
+        action,
+        "approved",
+        f"fewer than {quorum} members are eligible for panel {rounds} (the quorum); "
+        "the assessor's findings stand",
+    )
+    enqueue(ctx, plan, claim)
 
 
 def _before_notice_deadline(ctx: Context, claim: dict[str, Any], what: str) -> None:
@@ -509,8 +569,9 @@ def _party(ctx: Context, record: dict[str, Any], claim: dict[str, Any]) -> tuple
 
 def _draw(
     ctx: Context, plan: str, record: dict[str, Any], claim: dict[str, Any], round_number: int
-) -> None:
-    """Draw panel ``round_number`` into ``claim["jury"]`` (the caller writes the claim)."""
+) -> bool:
+    """Draw panel ``round_number`` into ``claim["jury"]`` (the caller writes the claim);
+    ``False`` (and nothing drawn) when fewer members than the quorum are eligible."""
     shares = sorted(
         enumerate(claim["seed"]), key=lambda item: (SEED_ROLES.index(item[1]["role"]), item[0])
     )
@@ -526,19 +587,21 @@ def _draw(
         excluded.update(panel["jurors"])
     rules = record["rules"]
     population = load_books(ctx, plan)["members"]
+
+    def past_waiting(did: str) -> bool:
+        # The dense index holds active members only; the waiting period still applies.
+        return bool(ctx.state.get(member_key(plan, did))["eligible_from_ms"] <= ctx.time_ms)
+
     jurors = draw_jurors(
         round_seed(seed, round_number),
         population,
         rules["jury_size"],
         lambda index: str(ctx.state.get(slot_key(plan, index))),
         excluded,
+        past_waiting,
     )
-    quorum = rules["jury_quorum"]
-    if len(jurors) < quorum:
-        ctx.fail(
-            f"plan {plan!r} has {len(jurors)} members eligible for panel {round_number} of "
-            f"claim {claim['number']}; the quorum is {quorum}"
-        )
+    if len(jurors) < rules["jury_quorum"]:
+        return False
     claim["jury"] = {
         "round": round_number,
         "seed": seed.hex(),
@@ -553,6 +616,7 @@ def _draw(
     ctx.emit("jury_drawn", subject=subject, round=round_number, source=source, jurors=jurors)
     for juror in jurors:
         ctx.emit("juror_drawn", subject=juror, plan=plan, claim=claim["number"])
+    return True
 
 
 def _tally(jury: dict[str, Any]) -> tuple[int, int]:

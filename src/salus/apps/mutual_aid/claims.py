@@ -11,22 +11,44 @@ Rules this module obeys:
 
 Theory of operation (jury). Any member may object to a claim in public notice. When
 the notice closes with objections, a panel of members decides. No single party may
-pick the panel, so its seed is a commit-reveal coin toss: the claimant, the operator
-and every objector may commit ``H(secret)`` (:func:`seed_commitment`) before the
-notice closes; after it closes each reveals its secret within the reveal window. The
-seed is SHA-256 over the reveals in a fixed order (claimant, operator, objectors in
-the order they objected); a party that did not reveal in time is left out and named.
-Residual bias: the last party to reveal sees the others' secrets and may choose
-whether to reveal, i.e. pick between two panels (its withholding is recorded). If no
-one reveals, the seed is SHA-256 over the commitments, which the last committer could
-have ground; the claim record names which source was used.
+pick the panel, so its seed is a commit-reveal coin toss between at least three
+parties, each committing ``H(secret)`` (:func:`seed_commitment`) before any secret is
+revealed: the claimant with the claim itself (``submit_claim`` requires it; the claim
+has no number yet, so that commitment binds claim number ``0``), every objector with
+its objection, and the plan's operator (``commit_seed``, any time before the notice is
+closed: ``close_notice`` refuses to send an objected claim to a jury until the
+operator has committed). After the notice closes each party reveals its secret within
+the reveal window.
+
+The seed (:func:`jury_seed`) is SHA-256 over the reveals in a fixed order (claimant,
+operator, objectors in the order they objected) when at least two parties revealed
+(source ``"reveals"``). When fewer than two revealed it is SHA-256 over every
+commitment and the single reveal, if any (source ``"commitments"``). A party that did
+not reveal in time is left out of the reveals and named (``dropped``).
+
+What no single party controls, precisely. Every commitment is fixed before the notice
+closes and every reveal comes after, so no party can choose its secret knowing another
+party's secret. With two or more reveals the seed depends on at least two secrets
+chosen independently; a party that sees the others' reveals before its own deadline
+can still choose to withhold, i.e. pick between two panels (the seed with and without
+its share); ``k`` colluding keys (say a claimant with an objector key of its own) pick
+among at most ``2**k`` panels, and every withholding is recorded. Only when all but
+one party withhold does the seed fall back to the commitments: the party whose
+commitment came last could have ground its secret against the others' commitments,
+but the fallback applies only if every other party then withholds, which it does not
+control alone (it takes the collusion of every other committed key). The claim record
+names the source, so a panel drawn without two reveals is visible to everyone.
 
 Jurors are drawn from the dense member index ``0..N-1`` by a Fisher-Yates shuffle
 evaluated lazily (:func:`draw_jurors`): step ``k`` picks position
 ``k + H(seed || k) mod (N - k)`` and remembers only the positions it swapped, so a
 panel of ``m`` costs ``m`` plus the number of excluded members drawn, never ``N``.
-The claimant and the objectors are excluded. ``H mod n`` of a 256-bit hash is biased
-by at most ``n / 2**256``.
+The claimant, the objectors, jurors of earlier panels, and members not eligible at
+the draw (still in their waiting period) are skipped. Members who left are not in the
+index. When fewer members than the quorum can be drawn the claim is decided without a
+panel: the assessor's findings stand (``approved``, an explicit transition of
+``reveal_seed``, ``draw_jury`` and ``close_jury``, recorded with the reason).
+``H mod n`` of a 256-bit hash is biased by at most ``n / 2**256``.
 """
 
 from __future__ import annotations
@@ -46,6 +68,7 @@ __all__ = [
     "FINAL_STATES",
     "MAX_JURY_ROUNDS",
     "SEED_ROLES",
+    "SUBMISSION",
     "Transition",
     "draw_jurors",
     "jury_outcome",
@@ -69,6 +92,9 @@ CLAIM_STATES: Final = (
 FINAL_STATES: Final = frozenset({"rejected", "withdrawn", "paid"})
 MAX_JURY_ROUNDS: Final = 3
 SEED_ROLES: Final = ("claimant", "operator", "objector")
+# The claim number a claimant's commitment binds: it is made in ``submit_claim``,
+# before the claim has a number.
+SUBMISSION: Final = 0
 _COMMIT_DOMAIN: Final = b"salus/mutual-aid/seed-commitment/v1\x00"
 _SEED_DOMAIN: Final = b"salus/mutual-aid/jury-seed/v1\x00"
 _DRAW_DOMAIN: Final = b"salus/mutual-aid/jury-draw/v1\x00"
@@ -108,9 +134,23 @@ CLAIM_TRANSITIONS: Final = (
     ),
     Transition("withdraw_claim", "submitted", "withdrawn", "claimant", "before a decision"),
     Transition("withdraw_claim", "investigation", "withdrawn", "claimant", "before a decision"),
-    Transition("withdraw_claim", "public_notice", "withdrawn", "claimant", "before a decision"),
+    Transition("withdraw_claim", "public_notice", "withdrawn", "claimant", "before any objection"),
     Transition("close_notice", "public_notice", "approved", "anyone", "notice over, no objection"),
     Transition("close_notice", "public_notice", "jury_review", "anyone", "notice over, objected"),
+    Transition(
+        "reveal_seed",
+        "jury_review",
+        "approved",
+        "committed party",
+        "last share revealed, fewer eligible members than the quorum, the findings stand",
+    ),
+    Transition(
+        "draw_jury",
+        "jury_review",
+        "approved",
+        "anyone",
+        "fewer eligible members than the quorum, the findings stand",
+    ),
     Transition("vote", "jury_review", "approved", "juror", "settled for the claim"),
     Transition("vote", "jury_review", "rejected", "juror", "settled for the objection"),
     Transition(
@@ -118,7 +158,7 @@ CLAIM_TRANSITIONS: Final = (
         "jury_review",
         "approved",
         "anyone",
-        "voting over, objection not upheld, or no quorum in 3 panels",
+        "voting over, objection not upheld, or no quorum in 3 panels or for a new one",
     ),
     Transition("close_jury", "jury_review", "rejected", "anyone", "voting over, objection upheld"),
     Transition(
@@ -132,13 +172,13 @@ CLAIM_TRANSITIONS: Final = (
 CLAIM_ACTIVITIES: Final[dict[str, tuple[frozenset[str], str, str]]] = {
     "commit_seed": (
         frozenset({"submitted", "investigation", "public_notice"}),
-        "claimant, operator or objector",
-        "commit to a jury seed share before the notice closes",
+        "operator",
+        "commit the operator's jury seed share before the notice is closed",
     ),
     "object": (
         frozenset({"public_notice"}),
         "any member",
-        "object with a reason before the notice deadline",
+        "object with a reason and a seed commitment before the notice deadline",
     ),
     "reveal_seed": (
         frozenset({"jury_review"}),
@@ -180,7 +220,9 @@ def seed_commitment(plan: str, claim: int, party: str, secret: str) -> str:
 
     ``secret`` is 64 hex characters the party chose at random and keeps until the
     reveal. Binding the plan, claim and party stops one party copying another's
-    commitment (and then its reveal) to cancel it out.
+    commitment (and then its reveal) to cancel it out. The claimant's commitment is
+    made with its submission, before the claim is numbered: it binds ``claim``
+    :data:`SUBMISSION` (0), and its reveal is checked against that.
     """
     return sha256(_COMMIT_DOMAIN + codec.encode([plan, claim, party, secret])).hex()
 
@@ -195,12 +237,24 @@ def jury_seed(
 
     ``revealed`` lists ``(party, secret)`` of the parties that revealed, in the fixed
     order; ``commitments`` lists ``(party, commitment)`` of every party that committed,
-    in the same order, and is used only when no one revealed.
+    in the same order. With two or more distinct parties revealed the seed is over the
+    reveals alone; otherwise it is over every commitment and the reveal, if any, so
+    the one party that revealed never sets the seed by its secret alone (see the
+    module docstring for what each party can still influence).
     """
-    if revealed:
+    parties = [party for party, _ in revealed]
+    if len(set(parties)) != len(parties):
+        raise ValueError("a party is listed twice among the reveals")
+    if len(revealed) >= 2:
         material = [plan, claim, "reveals", [list(pair) for pair in revealed]]
         return sha256(_SEED_DOMAIN + codec.encode(material)), "reveals"
-    material = [plan, claim, "commitments", [list(pair) for pair in commitments]]
+    material = [
+        plan,
+        claim,
+        "commitments",
+        [list(pair) for pair in commitments],
+        [list(pair) for pair in revealed],
+    ]
     return sha256(_SEED_DOMAIN + codec.encode(material)), "commitments"
 
 
@@ -215,11 +269,13 @@ def draw_jurors(
     size: int,
     member_at: Callable[[int], str],
     excluded: Iterable[str],
+    eligible: Callable[[str], bool] | None = None,
 ) -> list[str]:
-    """Draw up to ``size`` distinct members of ``0..population-1``, none of ``excluded``.
+    """Draw up to ``size`` distinct members of ``0..population-1``, none of ``excluded``
+    and only those for which ``eligible`` (if given) holds.
 
     Deterministic in its inputs; reads ``member_at`` once per step, and takes
-    ``size`` steps plus one per excluded member met (all ``population`` steps only
+    ``size`` steps plus one per skipped member met (all ``population`` steps only
     when fewer than ``size`` members are eligible).
     """
     skip = set(excluded)
@@ -233,7 +289,7 @@ def draw_jurors(
         swapped[pick] = swapped.get(step, step)
         step += 1
         did = member_at(chosen)
-        if did not in skip:
+        if did not in skip and (eligible is None or eligible(did)):
             jurors.append(did)
     return jurors
 

@@ -8,9 +8,12 @@ the block, and raises :class:`AidError` with the contract's own reason when the 
 is rejected, so a caller (the ``salus aid`` commands, the demo) never half-knows what
 happened.
 
-Jury seed secrets are drawn here (:func:`new_secret`, the OS CSPRNG) and handed back
-to the caller, who must keep them until the reveal: a lost secret only drops that
-party's share from the seed (the claim record names it), it never blocks the claim.
+Jury seed secrets are drawn with :func:`new_secret` (the OS CSPRNG). The claimant's is
+committed with the claim (:meth:`PlanClient.submit_claim` takes it), an objector's with
+the objection, the operator's with :meth:`PlanClient.commit_seed`. Store a secret
+durably *before* sending its commitment (the ``salus aid`` commands write the file
+first): a lost secret only drops that party's share from the seed (the claim record
+names it), it never blocks the claim.
 
 Amounts in arguments are integer minor units, as on the ledger; :func:`parse_amount`
 and :func:`format_amount` convert to and from what people type and read ("100000.00").
@@ -28,7 +31,7 @@ from typing import Any, Final
 from urllib.parse import quote
 
 from salus.apps.mutual_aid.attestation import Attestation, sign_attestation
-from salus.apps.mutual_aid.claims import seed_commitment
+from salus.apps.mutual_aid.claims import SUBMISSION, seed_commitment
 from salus.apps.mutual_aid.records import (
     MUTUAL_AID,
     books_key,
@@ -407,8 +410,10 @@ class PlanClient:
         diagnosed_on: str,
         amount: int,
         evidence: Iterable[str],
+        secret: str,
     ) -> int:
-        """Claim a payout; returns the claim number."""
+        """Claim a payout, committing the claimant's jury seed share ``secret`` (keep it
+        to reveal if the claim is objected); returns the claim number."""
         status = self.act(
             member,
             "submit_claim",
@@ -416,6 +421,7 @@ class PlanClient:
             diagnosed_on=diagnosed_on,
             amount=amount,
             evidence=list(evidence),
+            commitment=seed_commitment(self.plan, SUBMISSION, member.did, secret),
         )
         return int(_event(status, "claim_submitted")["attrs"]["claim"])
 
@@ -430,7 +436,7 @@ class PlanClient:
         return secret
 
     def commit_seed(self, signer: Signer, claim: int, *, secret: str | None = None) -> str:
-        """Commit to a jury seed share (claimant or operator); returns the secret to keep."""
+        """The operator commits its jury seed share; returns the secret to keep."""
         secret = secret or new_secret()
         party = self.seed_party(signer, claim)
         commitment = seed_commitment(self.plan, claim, party, secret)
@@ -509,8 +515,17 @@ class PlanClient:
 
 
 def list_plans(client: SalusClient) -> list[dict[str, Any]]:
-    """Every plan on the node's ledger: id, name, currency, operator, members."""
-    return list(_api_get(client, PLANS_PATH, {})["plans"])
+    """Every plan on the node's ledger: id, name, currency, operator, members (the API
+    pages them by id; this follows the pages)."""
+    plans: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 200} if after is None else {"after": after, "limit": 200}
+        page = _api_get(client, PLANS_PATH, params)
+        plans.extend(page["plans"])
+        after = page.get("next")
+        if after is None:
+            return plans
 
 
 def attest(

@@ -22,8 +22,9 @@ State layout (namespace ``mutual_aid``):
                                   "time_ms", "height"}...]}
 ``books/<plan>``                  {"members" (active, N), "enrolled", "period" (the open
                                   one), "period_start_ms", "period_end_ms" (its scheduled
-                                  end), "leavers" (left during the open
-                                  period), "carry" (into the open period), "next_claim",
+                                  end), "leavers" (how many left during the open
+                                  period; they do not share it), "carry" (into the
+                                  open period: billed at its close), "next_claim",
                                   "next_proposal", "pool": {"received", "paid_out",
                                   "billed", "fees_billed", "fees_taken"}, "sponsor":
                                   {"deposited", "paid_out", "by": {sponsor: amount}}}
@@ -32,7 +33,7 @@ State layout (namespace ``mutual_aid``):
 ``member/<plan>/<did>``           {"band", "attestation", "via", "joined_ms",
                                   "joined_period", "eligible_from_ms", "status" (active,
                                   left), "slots": [[period, index]...], "left_ms",
-                                  "left_period", "leaver_ordinal", "paid", "claims": [n...]}
+                                  "left_period", "paid", "claims": [n...]}
 ``claim/<plan>/<n>``              a claim (:mod:`salus.apps.mutual_aid._claim_actions`)
 ``claim_of/<plan>/<did>/<code>``  the member's latest claim number for a covered code
 ``period/<plan>/<q>``             a closed sharing period (below)
@@ -52,7 +53,9 @@ whom approve rule changes). People join with their own key and an attestation
 (``join``), or the operator enrols many at once (``enrol_members``). Each active
 member holds a dense index ``0..N-1`` (``slot/``); leaving moves the last member into
 the gap, and the moved member's record notes the new index and the period it took
-effect in. Claims run through :data:`~salus.apps.mutual_aid.claims.CLAIM_TRANSITIONS`.
+effect in. A member may leave only when nothing approved is left unbilled
+(:meth:`MutualAidContract.leave`): it then owes nothing, now or later.
+Claims run through :data:`~salus.apps.mutual_aid.claims.CLAIM_TRANSITIONS`.
 At the end of each period the operator closes it: every approved claim is included,
 the period's totals are written once, and each member's share follows from its index.
 The operator records the share payments it received and each payout it made; a payout
@@ -296,8 +299,17 @@ class MutualAidContract(GovernanceActions, ClaimActions, Contract):
 
     @action(roles=[PUBLIC])
     def leave(self, ctx: Context, args: PlanRef) -> None:
-        """Leave the plan. Refused while shares of closed periods are unpaid or a claim
-        is in progress; the member still shares the period it leaves in."""
+        """Leave the plan, owing nothing now or later (issue 6: "leave only after paying
+        one's share of claims already approved").
+
+        Refused while (1) a share of a closed period is unpaid, (2) an approved claim
+        funded by members waits for the next close (``queue/``), (3) the plan carries a
+        balance the cap held back (``books.carry`` > 0), or (4) one of the member's own
+        claims is still open. When none holds, every member-funded claim approved so far
+        has been billed in a closed period and the member has paid its share, so the
+        leaver is removed from the index at once and shares no later split, not even
+        the open period's (claims approved after it left are not its to pay).
+        """
         plan = args.plan
         record = load_plan(ctx, plan)
         member = active_member(ctx, plan, ctx.signer_did)
@@ -314,6 +326,19 @@ class MutualAidContract(GovernanceActions, ClaimActions, Contract):
                 ctx.fail(
                     f"claim {number} of {ctx.signer_did} is {claim['status']}; leave after it ends"
                 )
+        for number in ctx.state.get(queue_key(plan)):
+            if load_claim(ctx, plan, number)["funding"] == "members":
+                ctx.fail(
+                    f"claim {number} is approved and members share it at the close of period "
+                    f"{books['period']} ({when(books['period_end_ms'])}); leave after that "
+                    "close, once your share is paid"
+                )
+        if books["carry"] > 0:
+            ctx.fail(
+                f"the plan carries {money(record, books['carry'])} of approved claims the "
+                "per-member cap held back, billed at the next close "
+                f"({when(books['period_end_ms'])}); leave once it is billed and your share is paid"
+            )
         period = books["period"]
         index = member["slots"][-1][1]
         last = books["members"] - 1
@@ -324,9 +349,7 @@ class MutualAidContract(GovernanceActions, ClaimActions, Contract):
             ctx.state.put(member_key(plan, moved_did), moved)
             ctx.state.put(slot_key(plan, index), moved_did)
         ctx.state.delete(slot_key(plan, last))
-        member.update(
-            status="left", left_ms=ctx.time_ms, left_period=period, leaver_ordinal=books["leavers"]
-        )
+        member.update(status="left", left_ms=ctx.time_ms, left_period=period)
         ctx.state.put(member_key(plan, ctx.signer_did), member)
         books["members"] = last
         books["leavers"] += 1
@@ -424,7 +447,7 @@ class MutualAidContract(GovernanceActions, ClaimActions, Contract):
             carry_in=books["carry"],
             payouts=payouts,
             fee=fee,
-            members=books["members"] + books["leavers"],
+            members=books["members"],
             cap=rules["member_cap"],
         )
         ctx.state.put(
@@ -570,7 +593,6 @@ def _admit(
             "slots": [[books["period"], index]],
             "left_ms": None,
             "left_period": None,
-            "leaver_ordinal": None,
             "paid": 0,
             "claims": [],
         },

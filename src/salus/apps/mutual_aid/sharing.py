@@ -20,9 +20,17 @@ period, so the shares sum to ``base * members + remainder == charged`` exactly, 
 share exceeds the cap (if ``base == cap`` then ``charged == members * cap`` and the
 remainder is 0). With no members sharing, everything is carried.
 
-Who shares a period: every member in the plan's dense index when it closes (index
-``0..active-1``, their index at the close), plus every member who left during the
-period (index ``active + leaver_ordinal``: leaving never escapes the period's claims).
+Who shares a period: exactly the members in the plan's dense index when it closes
+(index ``0..members-1``, their index at the close). A member who left during the period
+does not share it: the contract lets a member leave only when no member-funded claim
+approved so far is unbilled (the approved queue is empty and no cap carry is pending)
+and every share of closed periods is paid. So, exactly:
+
+- a leaver owes nothing when it leaves, and is never billed again: every closed period
+  with ``left_period <= number`` skips it (:func:`index_at_close` is ``None``);
+- every claim approved before it left was in a period it shared and paid for; claims
+  approved after it left are shared by the members who remain.
+
 A member's index can change when another member leaves (the last member moves into
 the gap); the member record keeps every index with the period it took effect in, so
 the index at any past close stays derivable.
@@ -95,10 +103,8 @@ def index_at_close(member: Mapping[str, Any], period: Mapping[str, Any]) -> int 
     if int(member["joined_period"]) > number:
         return None
     left = member.get("left_period")
-    if left is not None and int(left) < number:
+    if left is not None and int(left) <= number:
         return None
-    if left is not None and int(left) == number:
-        return int(period["active"]) + int(member["leaver_ordinal"])
     index: int | None = None
     for since, slot in member["slots"]:
         if since > number:

@@ -202,7 +202,7 @@ def compute_statement(
         sponsor_claims = _pairs(period["sponsor_claims"], "sponsor_claims")
         payouts = sum(amount for _, amount in claims)
         fee = management_fee(payouts, int(period["fee_bps"]))
-        members = int(period["active"]) + int(period["leavers"])
+        members = int(period["active"])  # leavers do not share the period they left in
         split = split_period(
             carry_in=int(period["carry_in"]),
             payouts=payouts,
