@@ -91,6 +91,7 @@ def test_posts_are_anchored_listed_newest_first_and_their_anchor_proves(
         "url": "https://ministry.example/1",
         "published": "2020-03-11T16:00:00Z",
         "guid": None,
+        "link_refused": None,
         "stored": True,
         "anchor": {
             "by": MINISTRY.did,
@@ -98,6 +99,7 @@ def test_posts_are_anchored_listed_newest_first_and_their_anchor_proves(
             "time_ms": anchor["time_ms"],
             "note": "public post: Ministry press office",
             "tx": first.tx_id,
+            "org": {"id": "health-ministry", "name": "Health Ministry"},
         },
         "blob": f"/v1/blobs/{first.digest}",
         "proof": f"/v1/proofs/state/notary/anchor/{first.digest}",
@@ -124,7 +126,11 @@ def test_a_post_whose_document_is_elsewhere_is_listed_by_its_anchor_only(
     node: Served,
 ) -> None:
     client = node.client
-    document = json.dumps({"type": "salus.public-post", "title": "kept on another node"})
+    document = json.dumps(
+        {"type": "salus.public-post", "version": 1, "source": "Elsewhere", "summary": "",
+         "title": "kept on another node", "url": None, "published": "2020-03-12T00:00:00Z",
+         "guid": None}
+    )  # fmt: skip
     digest = hashlib.sha256(document.encode()).hexdigest()
     sent = client.send(
         RED_CROSS, "notary", "anchor", {"digest": digest, "note": "public post: Elsewhere"}
@@ -169,3 +175,41 @@ def test_the_dashboard_page_is_served_with_the_strict_policy(
         assert response.status_code == 200, asset
     assert http.get("/dashboard/vendor/uPlot.iife.min.js").text.startswith("/*")
     assert http.get("/dashboard/nothing-here.js").status_code == 404
+
+
+def _anchor_document(node: Served, signer: Any, document: dict[str, Any]) -> str:
+    digest = node.client.put_blob(json.dumps(document).encode())
+    sent = node.client.send(
+        signer, "notary", "anchor", {"digest": digest, "note": "public post: x"}
+    )
+    assert node.client.wait_for(sent["id"])["status"] == "committed"
+    return digest
+
+
+def test_only_well_formed_posts_of_member_organisations_are_listed(node: Served) -> None:
+    # Review repro t7: anyone could list a post naming any source, with a javascript: link,
+    # or with fields of any type.
+    post = {
+        "type": "salus.public-post", "version": 1, "source": "World Health Organization",
+        "title": "Official: covid is over", "summary": "", "guid": None,
+        "url": "javascript:alert(document.domain)", "published": "2020-03-11T00:00:00Z",
+    }  # fmt: skip
+    by_individual = _anchor_document(node, key(60), post)
+    assert node.http.get(f"/v1/posts/{by_individual}").status_code == 404
+    listed = {p["digest"] for p in node.get("/v1/posts")["posts"]}
+    assert by_individual not in listed
+    assert "World Health Organization" not in node.get("/v1/posts")["sources"]
+
+    # A member's post keeps its text, but a link that is not http(s) is never handed on.
+    by_member = _anchor_document(node, RED_CROSS, {**post, "title": "Red Cross post"})
+    entry = node.get(f"/v1/posts/{by_member}")
+    assert entry["url"] is None
+    assert entry["link_refused"] == "link 'javascript:alert(document.domain)' is not an http(s) URL"
+    assert entry["anchor"]["org"] == {"id": "red-cross", "name": "Red Cross"}
+
+    # Fields of the wrong type: not a post, whoever anchored it.
+    junk = {"type": "salus.public-post", "version": 1, "source": ["x"], "title": {"a": 1},
+            "summary": "", "url": 5, "published": [1], "guid": None}  # fmt: skip
+    malformed = _anchor_document(node, RED_CROSS, junk)
+    assert node.http.get(f"/v1/posts/{malformed}").status_code == 404
+    assert "['x']" not in node.get("/v1/posts")["sources"]

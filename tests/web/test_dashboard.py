@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -94,7 +95,8 @@ def outbreak(tmp_path: Path) -> Iterator[Outbreak]:
     genesis = Genesis.from_data(data)
     server = NodeServer(genesis, key(9), tmp_path / "node", port=0, block_interval_ms=20)
     with server, SalusClient(server.url) as client, httpx.Client(base_url=server.url) as http:
-        grant_scope(client, MINISTRY, subject="health-ministry", region="*")
+        for member in (key(2), RED_CROSS):  # the consortium (2 of 3) scopes the ministry
+            grant_scope(client, member, subject="health-ministry", region="*")
         grant_scope(client, MINISTRY, subject="red-cross", region="IT")
         confirmed, deaths = jhu_global_series()
         batches = {}
@@ -121,6 +123,15 @@ def outbreak(tmp_path: Path) -> Iterator[Outbreak]:
         kept, _ = select_posts(parse_posts(demo_feed()).posts, ["coronavirus", "covid-19"])
         anchored, refused = import_posts(client, MINISTRY, [post for post, _ in kept])
         assert len(anchored) == 4 and refused == []
+        # A member's post whose link is javascript: (review repro t7): listed, never a link.
+        document = {"type": "salus.public-post", "version": 1, "source": "Red Cross",
+                    "title": "Old post with a bad link", "summary": "", "guid": None,
+                    "url": "javascript:alert(1)", "published": "2019-12-31T00:00:00Z"}  # fmt: skip
+        digest = client.put_blob(json.dumps(document).encode())
+        sent = client.send(
+            RED_CROSS, "notary", "anchor", {"digest": digest, "note": "public post: x"}
+        )
+        assert client.wait_for(sent["id"])["status"] == "committed"
         yield served
 
 
@@ -296,10 +307,15 @@ def test_dashboard_in_a_real_browser(outbreak: Outbreak, page: Page, tmp_path: P
 
     # Public posts, newest first, each verifiable.
     posts = page.get_by_test_id("post")
-    expect(posts).to_have_count(4)
+    expect(posts).to_have_count(5)
     expect(posts.first.get_by_test_id("post-source")).to_have_text(
         "Health Ministry press office (demo)"
     )
+    expect(posts.first.get_by_test_id("post-org")).to_have_text("Health Ministry")
+    expect(posts.last.get_by_test_id("post-org")).to_have_text("Red Cross")
+    expect(posts.last.get_by_test_id("post-link")).to_have_count(0)
+    expect(posts.last.get_by_test_id("post-link-refused")).to_contain_text("not an http(s) URL")
+    expect(page.locator('a[href^="javascript:"]')).to_have_count(0)
     posts.first.get_by_test_id("verify-post").click()
     expect(posts.first.get_by_test_id("verdict")).to_have_text("valid")
     expect(posts.first.locator('[data-testid="step"][data-result="passed"]')).to_have_count(2)

@@ -12,14 +12,21 @@ list is built from the notary's ``anchored`` events, scanned incrementally (even
 never change once committed), so a request reads only what is new since the last.
 A post whose document is not in this node's blob store (anchored through another
 node) is listed with ``stored: false`` and its anchor only, until the document arrives;
-an anchor whose document turns out not to be a public post is not listed.
+an anchor whose document turns out not to be a well-formed public post is not listed
+(:func:`salus.apps.outbreak.posts.read_post_document` checks every field's type and
+length, and drops a link that is not http(s), saying so in ``link_refused``).
+
+Who may publish. Anyone can notarise a document, so the list shows only anchors signed
+by a key of an active member organisation of the consortium (``identity`` state
+``key/<did>``, read at each request, so a key removed from its organisation stops
+listing its posts), and names that organisation in ``anchor.org``. An individual
+did:key's anchor stays on the ledger and provable; it is just not a public post here.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +39,8 @@ from fastapi.staticfiles import StaticFiles
 from salus.api._errors import ERROR_RESPONSES, ApiError
 from salus.api._explorer import _WithSecurityHeaders
 from salus.apps.outbreak import tables
-from salus.apps.outbreak.posts import NOTE_PREFIX, POST_TYPE
+from salus.apps.outbreak.posts import NOTE_PREFIX, read_post_document
+from salus.core.identity import IDENTITY
 from salus.core.notary import NOTARY
 from salus.errors import NotFound, SalusError
 from salus.node.blobs import BlobStore
@@ -43,7 +51,7 @@ __all__ = ["DASHBOARD_DIR", "PostIndex", "dashboard_router", "mount_dashboard"]
 
 DASHBOARD_DIR = STATIC_DIR.parent / "dashboard"
 _SCAN_PAGE = 1000
-_POST_FIELDS = ("source", "title", "summary", "url", "published", "guid")
+_POST_FIELDS = ("source", "title", "summary", "url", "published", "guid", "link_refused")
 _COUNTRY_CODES: dict[str, str] = {
     row["numeric"]: row["iso2"]
     for row in csv.DictReader(io.StringIO(tables.COUNTRIES))
@@ -57,13 +65,13 @@ class _Entry:
     anchor: dict[str, Any]
     post: dict[str, Any] | None  # None: the document is not in this node's blob store
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, org: dict[str, str]) -> dict[str, Any]:
         fields = self.post or dict.fromkeys(_POST_FIELDS)
         return {
             "digest": self.digest,
             **fields,
             "stored": self.post is not None,
-            "anchor": self.anchor,
+            "anchor": {**self.anchor, "org": org},
             "blob": f"/v1/blobs/{self.digest}",
             "proof": f"/v1/proofs/state/{NOTARY}/anchor/{self.digest}",
         }
@@ -72,17 +80,6 @@ class _Entry:
     def sort_key(self) -> tuple[str, int]:
         published = (self.post or {}).get("published") or ""
         return (str(published), int(self.anchor["height"]))
-
-
-def _read_post(data: bytes) -> dict[str, Any] | None:
-    """The post fields of a stored document, or None if it is not a public post."""
-    try:
-        document = json.loads(data)
-    except ValueError:
-        return None
-    if not isinstance(document, dict) or document.get("type") != POST_TYPE:
-        return None
-    return {name: document.get(name) for name in _POST_FIELDS}
 
 
 class PostIndex:
@@ -101,7 +98,7 @@ class PostIndex:
             data = self.blobs.get(digest)
         except (NotFound, SalusError):  # not on this node (yet), or unreadable here
             return _Entry(digest, anchor, None)
-        post = _read_post(data)
+        post, _ = read_post_document(data)
         return None if post is None else _Entry(digest, anchor, post)
 
     def _put(self, entry: _Entry | None, digest: str) -> None:
@@ -142,16 +139,38 @@ class PostIndex:
                 if entry.post is None and self.blobs.has(digest):
                     self._put(self._load(digest, entry.anchor), digest)
 
-    def page(self, *, offset: int, limit: int, source: str | None) -> dict[str, Any]:
-        """Posts newest first (by their publication time), filtered by source."""
+    def _publishers(self, entries: list[_Entry]) -> dict[str, dict[str, str]]:
+        """{signer did: {"id", "name"}} of the signers that are keys of active members."""
+        out: dict[str, dict[str, str]] = {}
+        with self.node.commit_lock:
+            for did in sorted({str(e.anchor["by"]) for e in entries}):
+                binding = self.node.ledger.read(IDENTITY, f"key/{did}")
+                if not isinstance(binding, dict):
+                    continue
+                org = self.node.ledger.read(IDENTITY, f"org/{binding.get('org')}")
+                if isinstance(org, dict) and org.get("status") == "active":
+                    out[did] = {"id": str(binding["org"]), "name": str(org.get("name", ""))}
+        return out
+
+    def _listed(self) -> tuple[list[_Entry], dict[str, dict[str, str]]]:
         self.refresh()
         with self._lock:
-            entries = sorted(self._entries.values(), key=lambda e: e.sort_key, reverse=True)
-        sources = sorted({str(e.post["source"]) for e in entries if e.post and e.post["source"]})
+            entries = list(self._entries.values())
+        publishers = self._publishers(entries)
+        return [e for e in entries if e.anchor["by"] in publishers], publishers
+
+    def page(self, *, offset: int, limit: int, source: str | None) -> dict[str, Any]:
+        """Posts of member organisations, newest first (by publication time), filtered
+        by source."""
+        entries, publishers = self._listed()
+        entries.sort(key=lambda e: e.sort_key, reverse=True)
+        sources = sorted({str(e.post["source"]) for e in entries if e.post})
         if source is not None:
             entries = [e for e in entries if e.post is not None and e.post["source"] == source]
         return {
-            "posts": [e.to_json() for e in entries[offset : offset + limit]],
+            "posts": [
+                e.to_json(publishers[e.anchor["by"]]) for e in entries[offset : offset + limit]
+            ],
             "total": len(entries),
             "offset": offset,
             "sources": sources,
@@ -159,12 +178,14 @@ class PostIndex:
         }
 
     def get(self, digest: str) -> dict[str, Any]:
-        self.refresh()
-        with self._lock:
-            entry = self._entries.get(digest)
-        if entry is None:
-            raise NotFound(f"no public post with SHA-256 {digest} is anchored on this ledger")
-        return entry.to_json()
+        entries, publishers = self._listed()
+        for entry in entries:
+            if entry.digest == digest:
+                return entry.to_json(publishers[entry.anchor["by"]])
+        raise NotFound(
+            f"no public post with SHA-256 {digest} is anchored on this ledger by a member "
+            "organisation"
+        )
 
 
 def dashboard_router(node: Node, blobs: BlobStore) -> APIRouter:

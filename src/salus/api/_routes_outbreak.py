@@ -1,17 +1,22 @@
 """Routes of the ``outbreak`` app: the dashboard's data, figure provenance and proofs.
 
 Every answer comes from the node's figure index (:mod:`salus.apps.outbreak.index`),
-brought up to the committed ledger at the start of the request, and says the height it
-reflects (``as_of``). Shapes are documented with examples in docs/outbreak.md. Region
-ids are ISO 3166 based (``FR``, ``US-NY``, ``US-NY:36061``, ``X-DIAMOND-PRINCESS``);
-``world`` (or ``*``) is the sum of every region.
+read at its last committed state through the request's own SQLite connection, and says
+the height that state reflects (``as_of``). The index is kept up to the committed ledger
+by a background thread (:mod:`salus.apps.outbreak.indexer`, started with the routes,
+stopped when the index is closed), so a request never waits for indexing. Shapes are
+documented with examples in docs/outbreak.md. Region ids are ISO 3166 based (``FR``,
+``US-NY``, ``US-NY:36061``, ``X-DIAMOND-PRINCESS``); ``world`` (or ``*``) is the sum of
+every region.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -22,7 +27,8 @@ from salus.api._inputs import INT_MAX, bytes_body, bytes_body_schema
 from salus.apps.outbreak.batches import add_days
 from salus.apps.outbreak.contract import METRICS, OUTBREAK, check_date
 from salus.apps.outbreak.export import export_daily, export_json, export_time_series
-from salus.apps.outbreak.index import FigureIndex, IndexedFigure, NodeLedger
+from salus.apps.outbreak.index import FigureIndex, IndexedFigure
+from salus.apps.outbreak.indexer import BackgroundIndexer
 from salus.apps.outbreak.proof import encode_batch_figure, encode_report_figure, verify_figure
 from salus.apps.outbreak.regions import WORLD, check_region
 from salus.apps.outbreak.series import cumulative, daily_new, per_100k, seven_day_average
@@ -90,13 +96,28 @@ def _figures_block(
 def outbreak_router(node: Node, blobs: BlobStore, index: FigureIndex) -> APIRouter:
     """The ``/v1/outbreak`` routes over ``node``'s ledger, ``blobs`` and ``index``."""
     router = APIRouter(prefix="/v1/outbreak", tags=["outbreak"], responses=ERROR_RESPONSES)
-    ledger = NodeLedger(node)
+    if OUTBREAK in node.ledger.contracts:
+        BackgroundIndexer(index, node, blobs).start()
+
+    def snapshotted(route: Callable[..., Any]) -> Callable[..., Any]:
+        """Run ``route`` on one committed state of the index (see ``synced``)."""
+
+        @functools.wraps(route)
+        def reading(*args: Any, **kwargs: Any) -> Any:
+            with index.snapshot():
+                return route(*args, **kwargs)
+
+        return reading
 
     def synced() -> int:
+        """The height of the index state this request reads (its ``as_of``). Indexing
+        runs on the background indexer, never here: a request never waits for it."""
         if OUTBREAK not in node.ledger.contracts:
             raise NotFound(f"this node does not run the {OUTBREAK} contract")
-        index.sync(ledger, blobs)
-        return index.height
+        return index.snapshot_state()[0]
+
+    def generation() -> int:
+        return index.snapshot_state()[1]
 
     def region_items(regions: list[str]) -> list[dict[str, Any]]:
         latest = index.latest(regions)
@@ -116,6 +137,7 @@ def outbreak_router(node: Node, blobs: BlobStore, index: FigureIndex) -> APIRout
         return items
 
     @router.get("/status", summary="What the figure index holds")
+    @snapshotted
     def status() -> dict[str, Any]:
         """Batches by status, figures and versions indexed, regions, the last update
         (height, block time, transaction) and the height the index reflects."""
@@ -123,6 +145,7 @@ def outbreak_router(node: Node, blobs: BlobStore, index: FigureIndex) -> APIRout
         return {**index.status(), "metrics": list(METRICS), "as_of": height}
 
     @router.get("/regions", summary="Regions with their latest figures (map and table)")
+    @snapshotted
     def regions(
         parent: Annotated[
             str | None, Query(description="list the regions below this one (default: top level)")
@@ -135,7 +158,7 @@ def outbreak_router(node: Node, blobs: BlobStore, index: FigureIndex) -> APIRout
         (``derived``)."""
         height = synced()
         above = None if parent is None else _region(parent, "query parameter 'parent'")
-        key = ("regions", index.generation, above)
+        key = ("regions", generation(), above)
         items = index.cached(key, lambda: region_items(index.children(above)))
         return {
             "parent": above,
@@ -145,6 +168,7 @@ def outbreak_router(node: Node, blobs: BlobStore, index: FigureIndex) -> APIRout
         }
 
     @router.get("/regions/{region}", summary="One region, its figures and its subdivisions")
+    @snapshotted
     def region(region: str) -> dict[str, Any]:
         """The region's record (name, ISO codes, coordinates, population), latest figures
         and the regions directly below it with theirs."""
@@ -162,6 +186,7 @@ def outbreak_router(node: Node, blobs: BlobStore, index: FigureIndex) -> APIRout
         }
 
     @router.get("/regions/{region}/series", summary="A region's daily series for one metric")
+    @snapshotted
     def series(
         region: str,
         metric: Metric = "confirmed",
@@ -233,6 +258,7 @@ def outbreak_router(node: Node, blobs: BlobStore, index: FigureIndex) -> APIRout
         }
 
     @router.get("/totals", summary="Global totals and the time of the last update")
+    @snapshotted
     def totals() -> dict[str, Any]:
         """The world's latest cumulative figures per metric (the sum of every region,
         each carried forward from its last report), and the last update's height, block
@@ -270,6 +296,7 @@ def outbreak_router(node: Node, blobs: BlobStore, index: FigureIndex) -> APIRout
         "/figures/{region}/{date}/{metric}",
         summary="A figure's provenance: reporters, versions, corrections, conflicts",
     )
+    @snapshotted
     def figure(region: str, date: str, metric: Metric) -> dict[str, Any]:
         """Every reporter's figure for the region, date and metric, each with every
         version (value, basis, the batch row or ledger report it came from, transaction,
@@ -311,6 +338,7 @@ def outbreak_router(node: Node, blobs: BlobStore, index: FigureIndex) -> APIRout
         summary="A figure's proof bundle, verifiable offline",
         response_model=None,
     )
+    @snapshotted
     def figure_proof(
         region: str,
         date: str,
@@ -381,6 +409,7 @@ def outbreak_router(node: Node, blobs: BlobStore, index: FigureIndex) -> APIRout
         summary="Verify a figure proof bundle",
         openapi_extra=bytes_body_schema("bundle", "base64 of a figure bundle"),
     )
+    @snapshotted
     def verify(bundle: Annotated[bytes, Depends(bytes_body("bundle"))]) -> dict[str, Any]:
         """Run the offline figure verifier against this network's genesis (what ``salus
         outbreak verify`` does with no node). Always 200 for a readable request: the
@@ -388,6 +417,7 @@ def outbreak_router(node: Node, blobs: BlobStore, index: FigureIndex) -> APIRout
         return verify_figure(bundle, node.genesis).to_json()
 
     @router.get("/batches", summary="Imported batches, oldest first")
+    @snapshotted
     def batches(
         after: Annotated[int, Query(ge=0, le=INT_MAX, description="cursor: last seq seen")] = 0,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -405,6 +435,7 @@ def outbreak_router(node: Node, blobs: BlobStore, index: FigureIndex) -> APIRout
         }
 
     @router.get("/batches/{root}", summary="One imported batch and its index status")
+    @snapshotted
     def batch(
         root: Annotated[str, Path(description="the batch's Merkle root, hex")],
     ) -> dict[str, Any]:
@@ -415,6 +446,7 @@ def outbreak_router(node: Node, blobs: BlobStore, index: FigureIndex) -> APIRout
         return {**index.batch(root), "as_of": height}
 
     @router.get("/reporters/{subject}", summary="A reporter's scopes and their history")
+    @snapshotted
     def reporter_scopes(subject: Annotated[str, Path(max_length=200)]) -> dict[str, Any]:
         """The regions an organisation (or did:key) may report for, when and by whom each
         scope was granted, and every grant and revocation."""
@@ -430,6 +462,7 @@ def outbreak_router(node: Node, blobs: BlobStore, index: FigureIndex) -> APIRout
         summary="Figures as a JHU CSSE CSV file or its JSON twin",
         response_model=None,
     )
+    @snapshotted
     def download(filename: str) -> Response:
         """``time_series_covid19_<metric>_global.csv``, ``time_series_covid19_<metric>_US.csv``
         or the daily report ``MM-DD-YYYY.csv`` (``.json`` for JSON), written from each
@@ -442,11 +475,16 @@ def outbreak_router(node: Node, blobs: BlobStore, index: FigureIndex) -> APIRout
             if metric not in METRICS:
                 raise ApiError(400, f"metric {metric!r} is not one of {', '.join(METRICS)}")
             fmt = "jhu-us-ts" if scope == "US" else "jhu-global-ts"
-            rows = index.export_rows(fmt, metric=metric)
-            if kind == "csv":
-                text = export_time_series(rows, metric, us=scope == "US")
-            else:
-                text = json.dumps(export_json(rows, format=fmt, metric=metric))
+
+            def build() -> str:
+                rows = index.export_rows(fmt, metric=metric)
+                if kind == "csv":
+                    return export_time_series(rows, metric, us=scope == "US")
+                return json.dumps(export_json(rows, format=fmt, metric=metric))
+
+            # At most 20 such files (metric x global/US x csv/json): each is written once
+            # per index generation, however many people download it.
+            text = index.cached(("download", generation(), filename), build)
         elif daily is not None:
             month, day, year, kind = daily.groups()
             date = _date(f"{year}-{month}-{day}", "filename")

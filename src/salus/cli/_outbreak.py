@@ -24,6 +24,7 @@ from salus.apps.outbreak.importing import (
     figure_provenance,
     grant_scope,
     import_parsed,
+    latest_date,
     report,
     revoke_scope,
 )
@@ -184,16 +185,16 @@ def outbreak_import(
                 bar.update(int(target) - done[0])
                 done[0] = int(target)
 
-        parsed = parse_file(
-            data,
-            file.name,
-            metric=metric,
-            date=day,
-            progress=lambda count, total: progress("read", count, total),
-        )
         result = None
-        if signer is not None:
+        reading = lambda count, total: progress("read", count, total)  # noqa: E731
+        if signer is None:
+            parsed = parse_file(data, file.name, metric=metric, date=day, progress=reading)
+        else:
             with open_client(node_url) as client:
+                parsed = parse_file(
+                    data, file.name, metric=metric, date=day, progress=reading,
+                    latest=latest_date(client),
+                )  # fmt: skip
                 result = import_parsed(client, signer, parsed, reason=reason, progress=progress)
         bar.update(100 - done[0])
     if as_json:
@@ -478,11 +479,24 @@ def outbreak_grant_scope(
     note: str,
     passphrase_file: Path | None,
 ) -> None:
-    """As a health authority, let an organisation report figures for a region."""
+    """Let an organisation report figures for a region: at once as a health authority
+    whose own scopes cover it, else as your organisation's approval (the consortium
+    grants at M of N; a scope of your own organisation is only ever so)."""
     signer = _load(key_file, passphrase_file)
     with open_client(node_url) as client:
         status = grant_scope(client, signer, subject=subject, region=region, note=note)
-    click.echo(f"{subject} may report for {region} from block {status['height']}")
+    click.echo(_scope_outcome(status, f"{subject} may report for {region}"))
+
+
+def _scope_outcome(status: dict[str, Any], done: str) -> str:
+    for event in status.get("events") or []:
+        if event.get("type") == "scope_approval":
+            attrs = event.get("attrs") or {}
+            return (
+                f"approval recorded at block {status['height']}: {attrs.get('approvals')} of "
+                f"the {attrs.get('required')} member organisations needed"
+            )
+    return f"{done} from block {status['height']}"
 
 
 @outbreak.command(
@@ -510,7 +524,7 @@ def outbreak_revoke_scope(
     signer = _load(key_file, passphrase_file)
     with open_client(node_url) as client:
         status = revoke_scope(client, signer, subject=subject, region=region, reason=reason)
-    click.echo(f"{subject} no longer reports for {region} from block {status['height']}")
+    click.echo(_scope_outcome(status, f"{subject} no longer reports for {region}"))
 
 
 @outbreak.command(

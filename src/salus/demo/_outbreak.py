@@ -4,8 +4,10 @@ Seeded through the API with signed transactions, as the real parties would:
 
 1. the consortium grants ``health-ministry`` the ``health_authority`` role (a governance
    proposal, approved by three of the four members);
-2. the ministry gives itself the reporting scope ``*`` (every region) and gives
-   ``red-cross`` the scope of one country (:data:`CONFLICT_COUNTRY`);
+2. the consortium gives the ministry the reporting scope ``*`` (every region: each
+   other member's ``grant_scope`` is its approval, M of N grant it; no authority
+   grants itself a scope), and the ministry gives ``red-cross`` the scope of one
+   country (:data:`CONFLICT_COUNTRY`), within its own;
 3. the ministry imports two JHU CSSE global time series, confirmed cases and deaths,
    :data:`DAYS` days for :data:`COUNTRIES` countries and a few provinces: one signed
    batch per file, with a Merkle root over its rows. The files are *synthetic*
@@ -32,11 +34,13 @@ from pathlib import Path
 from typing import Any, Final
 from xml.sax.saxutils import escape
 
+from salus.apps.outbreak.batches import build_batch
 from salus.apps.outbreak.contract import AUTHORITY, OUTBREAK
 from salus.apps.outbreak.importing import import_file
 from salus.apps.outbreak.jhu import parse_file
 from salus.apps.outbreak.posts import import_posts, parse_posts, select_posts
 from salus.apps.outbreak.regions import WORLD
+from salus.client import ApiError
 from salus.core.crypto import Signer
 from salus.demo._apps import DemoApp, DemoContext
 from salus.errors import SalusError
@@ -241,6 +245,34 @@ def _grant_authority(ctx: DemoContext, ministry: Signer) -> None:
         raise SalusError(f"demo seeding failed: proposal {number} did not grant {AUTHORITY}")
 
 
+def _holds_scope(ctx: DemoContext, subject: str, region: str) -> bool:
+    try:
+        record = ctx.client.state(OUTBREAK, f"scope/{subject}")["value"]
+    except ApiError as exc:
+        if exc.status == 404:  # nothing granted yet
+            return False
+        raise
+    return isinstance(record, dict) and region in record.get("regions", {})
+
+
+def _consortium_scope(ctx: DemoContext, subject: str, region: str, note: str) -> None:
+    """Member organisations other than ``subject`` approve its scope until M of N grant it
+    (skipped when it is already held, so a re-run seeds nothing twice)."""
+    for org in ctx.client.state("identity", "members")["value"]:
+        if org == subject or _holds_scope(ctx, subject, region):
+            continue
+        ctx.runner.run(
+            f"{org} approves scope {region} for {subject}",
+            ctx.key(org),
+            "grant_scope",
+            {"subject": subject, "region": region, "note": note},
+            expect="committed",
+            contract=OUTBREAK,
+        )
+    if not _holds_scope(ctx, subject, region):
+        raise SalusError(f"demo seeding failed: the consortium did not scope {subject} {region}")
+
+
 def _figure_of(text: str, region: str, offset: int, metric: str) -> int:
     """The demo file's value of ``metric`` for ``region`` on day ``offset``."""
     parsed = parse_file(text.encode(), f"time_series_covid19_{metric}_global.csv")
@@ -254,8 +286,19 @@ def _figure_of(text: str, region: str, offset: int, metric: str) -> int:
 
 
 def _import(ctx: DemoContext, signer: Signer, path: Path) -> str:
-    """Import one JHU file as one signed batch (waits until the node has indexed it)."""
-    result = import_file(ctx.client, signer, path.read_bytes(), path.name)
+    """Import one JHU file as one signed batch (waits until the node has indexed it); a
+    file whose batch is already anchored (a re-run) is not sent again."""
+    data = path.read_bytes()
+    parsed = parse_file(data, path.name)
+    root = build_batch(parsed.rows).root.hex()
+    try:
+        ctx.client.state(OUTBREAK, f"batch/{root}")
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+    else:
+        return root
+    result = import_file(ctx.client, signer, data, path.name)
     if result.parsed.skipped:
         raise SalusError(f"demo seeding failed: {path.name}: {result.parsed.skipped[0]}")
     return result.root
@@ -277,15 +320,17 @@ def _seed(ctx: DemoContext) -> dict[str, Any]:
     run = ctx.runner.run
     ministry, red_cross = ctx.key(MINISTRY), ctx.key(RED_CROSS)
     _grant_authority(ctx, ministry)
-    for subject, region, note in (
-        (MINISTRY, WORLD, "national figures, and the JHU CSSE series it republishes"),
-        (RED_CROSS, CONFLICT_COUNTRY, "field teams' counts"),
-    ):
+    # No authority grants itself a scope: the consortium (M of N members) scopes the
+    # ministry for the world, and the ministry names the Red Cross within it.
+    _consortium_scope(
+        ctx, MINISTRY, WORLD, "national figures, and the JHU CSSE series it republishes"
+    )
+    if not _holds_scope(ctx, RED_CROSS, CONFLICT_COUNTRY):
         run(
-            f"scope {region} for {subject}",
+            f"scope {CONFLICT_COUNTRY} for {RED_CROSS}",
             ministry,
             "grant_scope",
-            {"subject": subject, "region": region, "note": note},
+            {"subject": RED_CROSS, "region": CONFLICT_COUNTRY, "note": "field teams' counts"},
             expect="committed",
             contract=OUTBREAK,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ MINISTRY = key(1)  # health-ministry: admin and health_authority
 HOSPITAL = key(2)  # city-hospital
 RED_CROSS = key(3)  # red-cross
 VOLUNTEER = key(60)  # an individual did:key
+# The members other than the ministry: 2 of the 3 organisations, the consortium's M of N,
+# approve the ministry's own scopes (no authority grants itself a scope).
+CONSORTIUM = (HOSPITAL, RED_CROSS)
 
 
 def outbreak_genesis() -> Genesis:
@@ -37,6 +41,7 @@ class Served:
     client: SalusClient
     blobs: FileBlobStore
     data_dir: Path
+    index: Any  # the app's FigureIndex
 
 
 @contextmanager
@@ -58,7 +63,7 @@ def served_node(data_dir: Path, *, interval: float = 0.02) -> Iterator[Served]:
     producer.start()
     try:
         with serving(app) as url, SalusClient(url) as client:
-            yield Served(node, genesis, url, client, blobs, data_dir)
+            yield Served(node, genesis, url, client, blobs, data_dir, app.state.outbreak_index)
     finally:
         stop.set()
         producer.join(5)
@@ -69,12 +74,24 @@ def served_node(data_dir: Path, *, interval: float = 0.02) -> Iterator[Served]:
 def send(client: SalusClient, signer: Any, action: str, args: dict[str, Any]) -> dict[str, Any]:
     """Send an outbreak action and wait; the final status (committed or rejected)."""
     submitted = client.send(signer, "outbreak", action, args)
-    return client.wait_for(submitted["id"], timeout=30)
+    status = client.wait_for(submitted["id"], timeout=30)
+    # The figure index follows the ledger on a background thread: wait until it has
+    # taken in this block, so the test reads what it sent.
+    deadline = time.monotonic() + 30
+    from salus.apps.outbreak.importing import get_json
+
+    while get_json(client, "/v1/outbreak/status")["as_of"] < int(status.get("height") or 0):
+        assert time.monotonic() < deadline, "the figure index did not catch up"
+        time.sleep(0.01)
+    return status
 
 
 def grant(client: SalusClient, subject: str, region: str) -> None:
-    status = send(client, MINISTRY, "grant_scope", {"subject": subject, "region": region})
-    assert status["status"] == "committed", status
+    """Grant a scope: the ministry's own by the consortium (M of N), others by the ministry."""
+    signers = CONSORTIUM if subject == "health-ministry" else (MINISTRY,)
+    for signer in signers:
+        status = send(client, signer, "grant_scope", {"subject": subject, "region": region})
+        assert status["status"] == "committed", status
 
 
 class LocalNode:
@@ -113,6 +130,11 @@ class LocalNode:
         status = self.run(signer, action, args)
         assert status["status"] == "committed", status
         return status
+
+    def scope_ministry(self, region: str = "*") -> None:
+        """The consortium (M of N members) grants the ministry a scope."""
+        for signer in CONSORTIUM:
+            self.ok(signer, "grant_scope", {"subject": "health-ministry", "region": region})
 
     def anchor(self, signer: Any, parsed: Any, *, cover: list[str], reason: str = "") -> str:
         """Store ``parsed``'s rows in the blob store and anchor them; the root."""

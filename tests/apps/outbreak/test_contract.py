@@ -10,15 +10,32 @@ from salus.apps import network_contracts
 from salus.apps.outbreak import OUTBREAK, latest_figures
 from salus.core.crypto import Signer
 from salus.core.ledger import Ledger
-from tests.apps.outbreak.support import HOSPITAL, MINISTRY, RED_CROSS, VOLUNTEER, outbreak_genesis
+from tests.apps.outbreak.support import (
+    CONSORTIUM,
+    HOSPITAL,
+    MINISTRY,
+    RED_CROSS,
+    VOLUNTEER,
+    outbreak_genesis,
+)
 from tests.support import Chain, genesis_data
 
 ROOT, FILE_HASH, BLOB = "a" * 64, "b" * 64, "c" * 64
 DAY = "2020-03-01"  # the chain's block time is 2020-09-13
 
 
-def chain() -> Chain:
-    return Chain(outbreak_genesis(), network_contracts())
+def chain(ministry: str | None = "*") -> Chain:
+    """A chain whose ministry holds scope ``ministry``, granted by the consortium."""
+    c = Chain(outbreak_genesis(), network_contracts())
+    if ministry is not None:
+        consortium_grants(c, "health-ministry", ministry)
+    return c
+
+
+def consortium_grants(c: Chain, subject: str, region: str) -> None:
+    """2 of the 3 member organisations (M of N) approve; the second approval grants."""
+    for signer in CONSORTIUM:
+        ok(c, signer, "grant_scope", subject=subject, region=region)
 
 
 def run(c: Chain, signer: Signer, action: str, **args: Any) -> Any:
@@ -70,10 +87,8 @@ def test_installing_the_contract_leaves_the_genesis_state_root_unchanged() -> No
     )
 
 
-def test_only_a_health_authority_grants_scopes() -> None:
+def test_a_health_authority_grants_scopes_within_its_own() -> None:
     c = chain()
-    reason = refused(c, HOSPITAL, "grant_scope", subject="city-hospital", region="FR")
-    assert "requires role 'health_authority'" in reason
     ok(c, MINISTRY, "grant_scope", subject="city-hospital", region="fra", note="national lab")
     record = state(c, "scope/city-hospital")
     assert list(record["regions"]) == ["FR"]  # alpha-3 stored as alpha-2
@@ -173,7 +188,6 @@ def test_reports_of_different_reporters_stay_side_by_side_and_disagreement_is_fl
     ok(c, HOSPITAL, "report", region="IT", date=DAY, figures=figures(confirmed=100))
     agreeing = ok(c, RED_CROSS, "report", region="IT", date=DAY, figures=figures(confirmed=100))
     assert [e.type for e in agreeing.events] == ["reported"]
-    ok(c, MINISTRY, "grant_scope", subject="health-ministry", region="*")
     result = ok(c, MINISTRY, "report", region="IT", date=DAY, figures=figures(confirmed=120))
     conflict = result.events[-1]
     assert conflict.type == "conflict"
@@ -224,11 +238,10 @@ def test_a_new_figure_may_be_negative_but_not_a_cumulative_one() -> None:
 
 
 def test_a_batch_is_anchored_once_within_the_reporters_scope() -> None:
-    c = chain()
-    ok(c, MINISTRY, "grant_scope", subject="health-ministry", region="FR")
+    c = chain("FR")
     reason = refused(c, MINISTRY, "anchor_batch", **batch_args())
     assert reason == "health-ministry has no reporting scope covering IT (its scopes: FR)"
-    ok(c, MINISTRY, "grant_scope", subject="health-ministry", region="IT")
+    consortium_grants(c, "health-ministry", "IT")
     result = ok(c, MINISTRY, "anchor_batch", **batch_args())
     record = state(c, f"batch/{ROOT}")
     assert record["reporter"] == "health-ministry" and record["rows"] == 2
@@ -255,14 +268,12 @@ def test_a_batch_is_anchored_once_within_the_reporters_scope() -> None:
 )
 def test_bad_batches_are_refused(overrides: dict[str, Any], message: str) -> None:
     c = chain()
-    ok(c, MINISTRY, "grant_scope", subject="health-ministry", region="*")
     reason = refused(c, MINISTRY, "anchor_batch", **batch_args(**overrides))
     assert message in reason, reason
 
 
 def test_an_imported_figure_is_corrected_by_naming_its_batch() -> None:
     c = chain()
-    ok(c, MINISTRY, "grant_scope", subject="health-ministry", region="*")
     ok(c, MINISTRY, "anchor_batch", **batch_args())
     fix = {"region": "FR", "date": "2020-01-24", "figures": figures(confirmed=5)}
     assert "name its batch" in refused(c, MINISTRY, "correct", **fix, reason="late results")
@@ -313,5 +324,55 @@ def test_genesis_without_the_authority_role_still_works() -> None:
     from salus.core.genesis import Genesis
 
     c = Chain(Genesis.from_data(genesis_data(3)), network_contracts())
-    reason = refused(c, MINISTRY, "grant_scope", subject="city-hospital", region="FR")
-    assert "requires role 'health_authority'" in reason
+    # With no health authority, scopes come from the consortium alone: M of N approvals.
+    first = ok(c, MINISTRY, "grant_scope", subject="city-hospital", region="FR")
+    assert first.events[0].type == "scope_approval" and state(c, "scope/city-hospital") is None
+    ok(c, RED_CROSS, "grant_scope", subject="city-hospital", region="FR")
+    assert list(state(c, "scope/city-hospital")["regions"]) == ["FR"]
+    assert "requires role" in refused(
+        c, VOLUNTEER, "grant_scope", subject="city-hospital", region="IT"
+    )
+
+
+def test_no_authority_grants_itself_a_scope_alone() -> None:
+    # Review finding 4: any health authority could grant itself * (and revoke others').
+    c = chain(None)
+    for subject in ("health-ministry", MINISTRY.did):
+        result = ok(c, MINISTRY, "grant_scope", subject=subject, region="*")
+        assert [e.type for e in result.events] == ["scope_approval"]
+        assert state(c, f"scope/{subject}") is None
+    # Its own approval is one of the M of N, as a proposer's is in identity governance.
+    ok(c, HOSPITAL, "grant_scope", subject="health-ministry", region="*")
+    granted = state(c, "scope/health-ministry")["regions"]["*"]
+    assert granted["consortium"] == ["city-hospital", "health-ministry"]
+    # A holder may give its scope up.
+    ok(c, MINISTRY, "revoke_scope", subject="health-ministry", region="*", reason="handover")
+    assert state(c, "scope/health-ministry")["regions"] == {}
+
+
+def test_an_authority_grants_and_revokes_only_within_its_own_scopes() -> None:
+    c = chain("FR")
+    ok(c, MINISTRY, "grant_scope", subject="city-hospital", region="FR-75")
+    # Outside its scopes the ministry's grant is only its organisation's approval.
+    result = ok(c, MINISTRY, "grant_scope", subject="red-cross", region="*")
+    assert [e.type for e in result.events] == ["scope_approval"]
+    assert result.events[0].attrs == {
+        "region": "*", "action": "grant", "org": "health-ministry", "approvals": 1,
+        "required": 2,
+    }  # fmt: skip
+    assert state(c, "scope/red-cross") is None
+    assert "already approved" in refused(
+        c, MINISTRY, "grant_scope", subject="red-cross", region="*"
+    )
+    # A consortium-granted scope is not the ministry's to revoke, though FR covers it.
+    consortium_grants_red_cross = [HOSPITAL]  # the ministry already approved
+    for signer in consortium_grants_red_cross:
+        ok(c, signer, "grant_scope", subject="red-cross", region="*")
+    assert "*" in state(c, "scope/red-cross")["regions"]
+    pending = ok(c, MINISTRY, "revoke_scope", subject="red-cross", region="*", reason="no")
+    assert pending.events[0].type == "scope_approval"
+    assert "*" in state(c, "scope/red-cross")["regions"]
+    # An individual key holding no authority role cannot approve anything.
+    reason = refused(c, VOLUNTEER, "revoke_scope", subject="city-hospital", region="FR-75",
+                     reason="x")  # fmt: skip
+    assert "requires role" in reason

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -24,7 +25,7 @@ CONFIRMED = "time_series_covid19_confirmed_global.csv"
 @pytest.fixture
 def local() -> Iterator[LocalNode]:
     node = LocalNode()
-    node.ok(MINISTRY, "grant_scope", {"subject": "health-ministry", "region": "*"})
+    node.scope_ministry()
     yield node
     node.close()
 
@@ -149,7 +150,7 @@ def test_figures_of_different_reporters_are_kept_apart_and_conflicts_found(
     }
 
 
-def test_the_index_is_rebuilt_from_the_ledger_and_blobs(local: LocalNode, tmp_path) -> None:
+def test_the_index_is_rebuilt_from_the_ledger_and_blobs(local: LocalNode, tmp_path: Path) -> None:
     root = local.anchor(MINISTRY, parsed(CONFIRMED), cover=["*"])
     local.ok(
         MINISTRY,
@@ -248,3 +249,108 @@ def test_exported_rows_give_back_the_imported_file(local: LocalNode) -> None:
     )
     (county,) = local.index.latest(["US-NY"])["US-NY"]["deaths"]
     assert county["derived"] and county["cumulative"] == 9
+
+
+def _anchor_without_blobs(
+    local: LocalNode, rows: list[Row], source: str
+) -> tuple[str, list[bytes]]:
+    """Anchor ``rows`` as if imported through another node: the chunks are not stored."""
+    from salus.node.blobs import blob_address
+
+    batch = build_batch(rows)
+    local.ok(
+        MINISTRY,
+        "anchor_batch",
+        {"root": batch.root.hex(), "file_sha256": "0" * 64, "rows": len(rows),
+         "figures": batch.figures, "format": "salus-json", "source": source,
+         "blobs": [blob_address(c) for c in batch.chunks], "cover": ["DE"],
+         "first_date": batch.first_date, "last_date": batch.last_date,
+         "metrics": list(batch.metrics), "reason": ""},
+    )  # fmt: skip
+    return batch.root.hex(), list(batch.chunks)
+
+
+def _de(*values: int) -> list[Row]:
+    return [Row("DE", "2020-03-01", {"confirmed": ("cumulative", list(values))}, {})]
+
+
+def _history(local: LocalNode) -> list[tuple[int, int, str, bool]]:
+    return [
+        (f.version, f.value, f.source, f.current)
+        for f in local.index.versions("DE", "2020-03-02", "confirmed")
+    ]
+
+
+def test_a_late_batch_takes_its_ledger_place_before_a_later_correction() -> None:
+    # Review repro t1 B: the batch's blobs arrive after a correction of one of its
+    # figures. The correction came later on the ledger, so it stays the current value.
+    local = LocalNode()
+    local.scope_ministry()
+    root, chunks = _anchor_without_blobs(local, _de(10, 20), "x.json")
+    local.sync()
+    assert local.index.batch(root)["status"] == "unavailable"
+    local.ok(
+        MINISTRY,
+        "correct",
+        {"region": "DE", "date": "2020-03-02", "reason": "late fix", "batch": root,
+         "figures": {"confirmed": {"value": 25, "basis": "cumulative"}}},
+    )  # fmt: skip
+    local.sync()
+    for chunk in chunks:
+        local.blobs.put(chunk)
+    # No new block: the sync notices the arrived blobs by itself.
+    assert local.sync() is True
+    assert local.index.batch(root)["status"] == "indexed"
+    assert _history(local) == [(1, 20, "batch", False), (2, 25, "report", True)]
+    assert local.index.own_points("DE", "confirmed", "health-ministry")[-1][1] == 25
+    (latest,) = local.index.latest(["DE"])["DE"]["confirmed"]
+    assert latest["cumulative"] == 25
+    local.close()
+
+
+def test_a_late_batch_numbers_versions_as_a_node_that_had_it_all_along() -> None:
+    # 20, then (late) 30, then 20 again: in ledger order that is three versions, though
+    # the third re-stated the value current before the late batch arrived.
+    nodes = [LocalNode(), LocalNode()]
+    roots = []
+    for late, local in enumerate(nodes):
+        local.scope_ministry()
+        local.anchor(MINISTRY, _parsed_rows(_de(10, 20), "a.json"), cover=["DE"])
+        root, chunks = _anchor_without_blobs(local, _de(10, 30), "b.json")
+        if not late:
+            for chunk in chunks:
+                local.blobs.put(chunk)
+        local.sync()
+        local.anchor(MINISTRY, _parsed_rows(_de(11, 20), "c.json"), cover=["DE"])
+        local.sync()
+        if late:
+            for chunk in chunks:
+                local.blobs.put(chunk)
+            local.sync()
+        roots.append(root)
+    expected = [(1, 20, "batch", False), (2, 30, "batch", False), (3, 20, "batch", True)]
+    assert _history(nodes[0]) == _history(nodes[1]) == expected
+    assert nodes[1].index.batch(roots[1])["status"] == "indexed"
+    for local in nodes:
+        local.close()
+
+
+def _parsed_rows(rows: list[Row], source: str) -> object:
+    from salus.apps.outbreak.jhu import ParsedFile
+
+    return ParsedFile("salus-json", source, "0" * 64, rows=rows, row_lines=[1] * len(rows))
+
+
+def test_a_batch_stating_a_region_twice_is_invalid(local: LocalNode) -> None:
+    # Review repro t1 A: two rows of FR would give two "current" figures for one day.
+    rows = [
+        Row("FR", "2020-03-01", {"confirmed": ("cumulative", [10, 20])}, {}),
+        Row("FR", "2020-03-01", {"confirmed": ("cumulative", [10, 99])}, {}),
+    ]
+    root = local.anchor(MINISTRY, _parsed_rows(rows, "dup.json"), cover=["FR"])
+    local.sync()
+    record = local.index.batch(root)
+    assert record["status"] == "invalid"
+    assert record["problem"] == "row 1 is of FR, like row 0: a batch states each region once"
+    assert local.index.own_points("FR", "confirmed", "health-ministry") == []
+    assert local.index.versions("FR", "2020-03-02", "confirmed") == []

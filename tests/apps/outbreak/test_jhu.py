@@ -206,3 +206,40 @@ def test_progress_is_reported_while_reading() -> None:
         (DATA / name).read_bytes(), name, progress=lambda done, total: seen.append((done, total))
     )
     assert seen[-1] == (14, 14)
+
+
+TS = "time_series_covid19_confirmed_global.csv"
+
+
+def test_date_columns_outside_the_outbreak_or_after_the_ledger_are_skipped() -> None:
+    # Review repro t5: a typo'd 1/24/30 stretched the batch to 2030 (and the contract
+    # then refused the whole file); 12/31/1999 was read as a date of the outbreak.
+    csv = (
+        b"Province/State,Country/Region,Lat,Long,11/30/19,1/22/20,1/23/20,1/24/30\n"
+        b",France,1,2,7,1,2,3\n"
+    )
+    parsed = parse_file(csv, TS, latest="2023-03-09")
+    ((region, start, end),) = [(r.region, r.start, r.end) for r in parsed.rows]
+    assert (region, start, end) == ("FR", "2020-01-22", "2020-01-23")
+    assert [str(i) for i in parsed.issues] == [
+        "row 1, column '11/30/19': is dated 2019-11-30, before 2019-12-01 (the outbreak's "
+        "first reports); column skipped",
+        "row 1, column '1/24/30': is dated 2030-01-24, after 2023-03-09 (the ledger's "
+        "latest date); column skipped",
+    ]
+    with pytest.raises(JhuFormatError, match="has no usable date column"):
+        parse_file(
+            b"Province/State,Country/Region,Lat,Long,12/31/1999,1/1/00\n,France,1,2,1,2\n", TS
+        )
+
+
+def test_two_headers_naming_one_column_are_reported_and_the_first_is_read() -> None:
+    csv = b"Province/State,Country/Region,Lat,Long,Long_,1/22/20\n,France,1,2,3,5\n"
+    parsed = parse_file(csv, TS)
+    (row,) = parsed.rows
+    assert row.labels["Long_"] == "2"
+    assert "" not in row.labels
+    assert [str(i) for i in parsed.issues] == [
+        "row 1, column 'Long_': names 'Long_' again (column 'Long' already does): the first "
+        "is read; column skipped",
+    ]

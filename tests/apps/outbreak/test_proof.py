@@ -22,7 +22,7 @@ FILE = "time_series_covid19_confirmed_global.csv"
 @pytest.fixture
 def local() -> Iterator[LocalNode]:
     node = LocalNode()
-    node.ok(MINISTRY, "grant_scope", {"subject": "health-ministry", "region": "*"})
+    node.scope_ministry()
     yield node
     node.close()
 
@@ -164,3 +164,44 @@ def test_garbage_is_reported_not_raised(local: LocalNode) -> None:
     for data in (b"", b"\x00", codec.encode({"salus_figure": 2}), b"x" * 100):
         verdict = verify_figure(data, local.genesis)
         assert not verdict.valid and verdict.step == "decode"
+
+
+def test_a_row_figure_of_a_metric_the_batch_does_not_name_fails(local: LocalNode) -> None:
+    # The anchored record names only "confirmed"; its row also holds deaths. The index
+    # refuses such a batch, and a bundle built by hand for the deaths figure must fail.
+    from salus.apps.outbreak.batches import Row, build_batch
+    from salus.core.merkle import inclusion_proof
+
+    row = Row(
+        "FR",
+        "2020-03-01",
+        {"confirmed": ("cumulative", [10]), "deaths": ("cumulative", [1])},
+        {},
+    )
+    batch = build_batch([row])
+    root = batch.root.hex()
+    local.ok(
+        MINISTRY,
+        "anchor_batch",
+        {"root": root, "file_sha256": "0" * 64, "rows": 1, "figures": batch.figures,
+         "format": "salus-json", "source": "x.json",
+         "blobs": [local.blobs.put(c) for c in batch.chunks], "cover": ["FR"],
+         "first_date": "2020-03-01", "last_date": "2020-03-01", "metrics": ["confirmed"]},
+    )  # fmt: skip
+    local.sync()
+    assert local.index.batch(root)["status"] == "invalid"
+    ledger = local.node.state_proof("outbreak", f"batch/{root}")
+    figure = {"region": "FR", "date": "2020-03-01", "reporter": "health-ministry",
+              "basis": "cumulative"}  # fmt: skip
+    path = inclusion_proof(list(batch.leaves), 0)
+
+    def bundle(metric: str, value: int) -> bytes:
+        return encode_batch_figure(
+            figure={**figure, "metric": metric, "value": value},
+            row=batch.encoded[0], index=0, count=1, path=path, ledger=ledger,
+        )  # fmt: skip
+
+    assert verify_figure(bundle("confirmed", 10), local.genesis).valid
+    verdict = verify_figure(bundle("deaths", 1), local.genesis)
+    assert not verdict.valid and verdict.step == "ledger"
+    assert verdict.reason == f"batch {root} holds no deaths figures"

@@ -11,13 +11,23 @@ Rules this module obeys:
 - Every refusal names what is wrong; a refused action writes nothing.
 - Writes no genesis state, so installing it leaves the genesis state root unchanged.
 
-Roles. A health authority holds the ``health_authority`` role, granted by the
-consortium's M-of-N governance (an identity ``grant_role`` proposal). It gives an
-organisation (or an individual did:key) a *reporting scope*: a region (see
-:mod:`.regions`: ``FR``, ``US-NY``, ``US-NY:36061``, ``X-DIAMOND-PRINCESS``) or ``*``
-for every region. A scope covers the region and everything below it. The reporter of a
-transaction is the signer's organisation when the signer is a key of an active
-member organisation, else the signer's did:key.
+Roles. A *reporting scope* is a region (see :mod:`.regions`: ``FR``, ``US-NY``,
+``US-NY:36061``, ``X-DIAMOND-PRINCESS``) or ``*`` for every region; it covers the region
+and everything below it. The reporter of a transaction is the signer's organisation
+when the signer is a key of an active member organisation, else the signer's did:key.
+Who may grant (or revoke) a scope:
+
+- a health authority (the ``health_authority`` role, granted by the consortium's M-of-N
+  governance, an identity ``grant_role`` proposal) *within its own scopes*: a ministry
+  scoped for ``FR`` may name reporters for ``FR`` and its subdivisions, nothing else;
+- otherwise the consortium: each member organisation's ``grant_scope`` (or
+  ``revoke_scope``) of the same subject and region is its approval, and the change
+  takes effect at M of the N active members (M = ceil(N * num / den), the identity
+  contract's threshold). This is how an authority gets its own scopes, ``*`` included.
+- Nobody grants itself a scope alone: a grant to the signer's own organisation or key is
+  only its approval (as in identity governance, where a proposer approves its own
+  proposal). A holder may give a scope up; otherwise a scope the consortium granted is
+  withdrawn only by the consortium.
 
 State layout (namespace ``outbreak``; ``<reporter>`` an organisation id or did:key,
 ``<date>`` ``YYYY-MM-DD``, ``<root>`` 64 lower-case hex):
@@ -32,6 +42,10 @@ State layout (namespace ``outbreak``; ``<reporter>`` an organisation id or did:k
                                     "time_ms", "tx"}...]}: version 1 is the report (or the
                                     first correction of an imported figure, ``corrects``
                                     naming the batch); each later one a correction
+``request/<grant|revoke>/<subject>/<region>``  {"approvals": [org...], "opened",
+                                    "note"}: a consortium scope change short of M of N
+                                    (deleted when it takes effect; a scope it granted
+                                    holds ``"consortium": [org...]``)
 ``day/<region>/<date>``             sorted list of the reporters that reported that day
 ``batch/<root>``                    {"reporter", "by", "file_sha256", "rows", "figures",
                                     "format", "source", "blobs", "cover", "first_date",
@@ -64,7 +78,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from salus.apps.outbreak.regions import check_region, check_scope_region, covers
-from salus.core.contract import PUBLIC, ActionArgs, Context, Contract, action
+from salus.core.contract import MEMBER, PUBLIC, ActionArgs, Context, Contract, action
 from salus.core.genesis import check_did, check_org_id
 
 __all__ = [
@@ -269,6 +283,57 @@ def _require_scope(ctx: Context, reporter: str, region: str) -> None:
         ctx.fail(f"{reporter} has no reporting scope covering {region} (its scopes: {held})")
 
 
+def _authorise(
+    ctx: Context, what: str, subject: str, region: str, note: str, *, alone: bool = True
+) -> list[str] | None:
+    """Whether a scope change takes effect now: ``[]`` when the signer, a health
+    authority, may make it alone (``alone`` and its own scopes cover ``region``); the
+    approving
+    organisations when this approval brings a consortium request to M of N; ``None``
+    when the approval is recorded and the request stays open."""
+    if alone and AUTHORITY in ctx.roles:
+        reporter = reporter_of(ctx.org, ctx.signer_did)
+        if _covering_scope(ctx, reporter, region) is not None:
+            return []
+    if ctx.org is None:
+        held = "none" if AUTHORITY not in ctx.roles else _held(ctx, ctx.signer_did)
+        ctx.fail(
+            f"only a health authority whose scopes cover {region} (its scopes: {held}), "
+            "or the consortium's member organisations (M of N), may "
+            f"{what} scope {region}"
+        )
+    members = sorted(ctx.read("identity", "members") or [])
+    config = ctx.read("identity", "config") or {"threshold": {"num": 1, "den": 1}}
+    threshold = config["threshold"]
+    # The identity contract's rule: M = ceil(N * num / den) of the active members now.
+    required = -(-len(members) * threshold["num"] // threshold["den"])
+    key = f"request/{what}/{subject}/{region}"
+    request = ctx.state.get(key) or {"approvals": [], "opened": ctx.height, "note": note}
+    if ctx.org in request["approvals"]:
+        ctx.fail(f"{ctx.org} already approved to {what} {subject}'s scope {region}")
+    approvals = sorted({*request["approvals"], ctx.org} & set(members))
+    if len(approvals) >= required:
+        ctx.state.delete(key)
+        return approvals
+    request["approvals"] = approvals
+    ctx.state.put(key, request)
+    ctx.emit(
+        "scope_approval",
+        subject=subject,
+        region=region,
+        action=what,
+        org=ctx.org,
+        approvals=len(approvals),
+        required=required,
+    )
+    return None
+
+
+def _held(ctx: Context, reporter: str) -> str:
+    scopes = sorted((ctx.state.get(f"scope/{reporter}") or {"regions": {}})["regions"])
+    return ", ".join(scopes) if scopes else "none"
+
+
 def _figures(figures: Mapping[Metric, Figure]) -> dict[str, dict[str, Any]]:
     return {m: {"value": f.value, "basis": f.basis} for m, f in sorted(figures.items())}
 
@@ -289,9 +354,12 @@ class OutbreakContract(Contract):
 
     # Scopes -------------------------------------------------------------------------
 
-    @action(roles=[AUTHORITY])
+    @action(roles=[AUTHORITY, MEMBER])
     def grant_scope(self, ctx: Context, args: ScopeArgs) -> None:
-        """Let an organisation (or a did:key) report figures for a region and below it."""
+        """Let an organisation (or a did:key) report figures for a region and below it:
+        at once when the signer is a health authority whose own scopes cover the region,
+        else as its member organisation's approval, granted at M of N (a scope of the
+        signer's own organisation or key only ever so)."""
         if not args.subject.startswith("did:"):
             org = ctx.read("identity", f"org/{args.subject}")
             if org is None or org["status"] != "active":
@@ -301,7 +369,13 @@ class OutbreakContract(Contract):
         if args.region in record["regions"]:
             since = record["regions"][args.region]["height"]
             ctx.fail(f"{args.subject} already holds scope {args.region} (since height {since})")
+        own = args.subject in (ctx.org, ctx.signer_did)
+        consortium = _authorise(ctx, "grant", args.subject, args.region, args.note, alone=not own)
+        if consortium is None:
+            return
         entry = {"height": ctx.height, "time_ms": ctx.time_ms, "by": ctx.signer_did}
+        if consortium:
+            entry["consortium"] = consortium
         record["regions"][args.region] = {**entry, "note": args.note}
         record["history"].append(
             {"action": "grant", "region": args.region, **entry, "note": args.note}
@@ -309,23 +383,31 @@ class OutbreakContract(Contract):
         ctx.state.put(key, record)
         ctx.emit("scope_granted", subject=args.subject, region=args.region, note=args.note)
 
-    @action(roles=[AUTHORITY])
+    @action(roles=[AUTHORITY, MEMBER])
     def revoke_scope(self, ctx: Context, args: RevokeScopeArgs) -> None:
-        """Withdraw a reporting scope; figures already reported stay, with their history."""
+        """Withdraw a reporting scope; figures already reported stay, with their history.
+        The holder may give up its own; else a health authority whose own scopes cover
+        the region (not for a scope the consortium granted), else M of N."""
         key = f"scope/{args.subject}"
         record = ctx.state.get(key)
         if record is None or args.region not in record["regions"]:
             ctx.fail(f"{args.subject} holds no scope {args.region}")
+        granted = record["regions"][args.region]
+        if args.subject in (ctx.org, ctx.signer_did):
+            consortium: list[str] | None = []  # giving a scope up needs nobody's approval
+        else:
+            consortium = _authorise(
+                ctx, "revoke", args.subject, args.region, args.reason,
+                alone=not granted.get("consortium"),
+            )  # fmt: skip
+        if consortium is None:
+            return
         del record["regions"][args.region]
+        entry = {"height": ctx.height, "time_ms": ctx.time_ms, "by": ctx.signer_did}
+        if consortium:
+            entry["consortium"] = consortium
         record["history"].append(
-            {
-                "action": "revoke",
-                "region": args.region,
-                "height": ctx.height,
-                "time_ms": ctx.time_ms,
-                "by": ctx.signer_did,
-                "note": args.reason,
-            }
+            {"action": "revoke", "region": args.region, **entry, "note": args.reason}
         )
         ctx.state.put(key, record)
         ctx.emit("scope_revoked", subject=args.subject, region=args.region, reason=args.reason)

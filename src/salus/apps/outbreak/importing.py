@@ -20,6 +20,7 @@ Progress is reported as ``progress(stage, done, total)`` with the stages ``read`
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ __all__ = [
     "grant_scope",
     "import_file",
     "import_parsed",
+    "latest_date",
     "report",
     "reporter_of_key",
     "reporter_scopes",
@@ -134,7 +136,19 @@ def _send(
         if exc.tx_id is None:
             raise
         raise OutbreakError(f"the node refused to {what}: {exc.message}") from None
-    return _committed(client, submitted, what, timeout)
+    status = _committed(client, submitted, what, timeout)
+    _wait_as_of(client, int(status["height"]), timeout)
+    return status
+
+
+def _wait_as_of(client: SalusClient, height: int, timeout: float) -> None:
+    """Wait until the node's figure index reflects ``height`` (its background indexer
+    runs behind the ledger), so what the caller sent is readable on return."""
+    deadline = time.monotonic() + timeout
+    while get_json(client, "/v1/outbreak/status")["as_of"] < height:
+        if time.monotonic() >= deadline:
+            raise OutbreakError(f"the node's figure index has not reached block {height}")
+        time.sleep(0.02)
 
 
 def import_parsed(
@@ -227,6 +241,14 @@ def _wait_indexed(
         time.sleep(0.05)
 
 
+def latest_date(client: SalusClient) -> str:
+    """The last date figures may have now: the later of the node's last block date and
+    today (UTC), as the next block, whose date the contract checks against, is no older."""
+    last_ms = int(client.status().get("last_block_time_ms") or 0)
+    block_day = datetime.datetime.fromtimestamp(last_ms // 1000, tz=datetime.UTC).date()
+    return max(block_day, datetime.datetime.now(datetime.UTC).date()).isoformat()
+
+
 def import_file(
     client: SalusClient,
     signer: Signer,
@@ -241,7 +263,9 @@ def import_file(
 ) -> ImportResult:
     """Read a JHU file (see :func:`~.jhu.parse_file`) and import it (:func:`import_parsed`)."""
     reading = None if progress is None else (lambda done, total: progress("read", done, total))
-    parsed = parse_file(data, name, metric=metric, date=date, progress=reading)
+    parsed = parse_file(
+        data, name, metric=metric, date=date, progress=reading, latest=latest_date(client)
+    )
     return import_parsed(client, signer, parsed, reason=reason, progress=progress, timeout=timeout)
 
 

@@ -8,10 +8,15 @@ Rules this module obeys:
 - It only ever indexes committed blocks (events up to the ledger's height, read under
   the node's commit lock), in ledger order, so versions are numbered the same way on
   every node.
-- A batch whose blobs do not match its anchored root, row count, figure count, cover or
-  dates is marked ``invalid`` with the reason and none of its figures are indexed; one
-  whose blobs are not in this node's blob store is ``unavailable`` and retried at each
-  sync (another node of the network may hold them).
+- A batch whose blobs do not match its anchored root, row count, figure count, cover,
+  dates or metrics, or that states a region twice, is marked ``invalid`` with the reason
+  and none of its figures are indexed; one whose blobs are not in this node's blob store
+  is ``unavailable`` (another node of the network may hold them). Every sync looks for
+  its blobs, even when the ledger has not moved. When they arrive the batch takes its
+  ledger place: if its reporter stated figures after it, the index is rebuilt in ledger
+  order (a late batch may come before a correction, or make a later re-statement a new
+  version); otherwise its figures are simply the reporter's latest. Until then the
+  versions of figures it would touch are provisional on this node.
 
 Theory of operation. A *figure* is (region, date, metric, reporter). Each value it ever
 had is a row of ``figures`` with a per-figure version number; ``current`` marks the
@@ -32,7 +37,8 @@ import sqlite3
 import threading
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -181,9 +187,17 @@ class FigureIndex:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
-        self._lock = threading.RLock()
+        # Snapshots key caches by the stored generation: continue it, never restart at 0.
+        self.generation = int(self._meta("generation") or 0)
+        self._lock = threading.RLock()  # the writer's: held by a sync
+        self._cache_lock = threading.Lock()
+        self._local = threading.local()  # per thread: its reader, its active snapshot
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._on_close: list[Callable[[], None]] = []
+        self.error: str | None = None  # the last background sync's failure, if any
         self._height = -1
-        self.generation = 0
+        self._waiting: list[tuple[str, ...]] = []  # blob addresses of unavailable batches
         self._cache: dict[tuple[Any, ...], Any] = {}
 
     @classmethod
@@ -195,7 +209,18 @@ class FigureIndex:
             return cls(root.parent / "outbreak-index.sqlite")
         return cls()
 
+    def on_close(self, stop: Callable[[], None]) -> None:
+        """Call ``stop`` (say, to stop a background indexer) first when closing."""
+        self._on_close.append(stop)
+
     def close(self) -> None:
+        for stop in self._on_close:
+            stop()
+        self._on_close.clear()
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
         self._finalizer()
 
     # -- meta ---------------------------------------------------------------------------
@@ -227,26 +252,41 @@ class FigureIndex:
     # -- sync ---------------------------------------------------------------------------
 
     def sync(self, ledger: LedgerSource, blobs: BlobSource) -> bool:
-        """Index every committed ``outbreak`` event not yet indexed; ``True`` if anything
-        changed. Cheap when the ledger has not moved."""
+        """Index every committed ``outbreak`` event not yet indexed, and any ``unavailable``
+        batch whose blobs have arrived since; ``True`` if anything changed. Cheap when the
+        ledger has not moved and no waiting batch's blobs arrived (one blob-store lookup
+        per waiting blob)."""
         target = ledger.height()
-        if target == self._height:
+        if target == self._height and not self._arrived(blobs):
             return False
         with self._lock:
-            if target == self._height:
+            if target == self._height and not self._arrived(blobs):
                 return False
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 changed = self._sync(ledger, blobs, target)
+                if changed:
+                    self._set_meta("generation", self.generation + 1)
+                waiting = [
+                    tuple(ledger.read(f"batch/{root}")["blobs"])
+                    for (root,) in self._conn.execute(
+                        "SELECT root FROM batches WHERE status = 'unavailable'"
+                    ).fetchall()
+                ]
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
             self._height = target
+            self._waiting = waiting
             if changed:
                 self.generation += 1
-                self._cache.clear()
+                with self._cache_lock:
+                    self._cache.clear()
             return changed
+
+    def _arrived(self, blobs: BlobSource) -> bool:
+        return any(all(blobs.has(a) for a in addresses) for addresses in self._waiting)
 
     def _sync(self, ledger: LedgerSource, blobs: BlobSource, target: int) -> bool:
         genesis = ledger.genesis_hash()
@@ -260,14 +300,18 @@ class FigureIndex:
             self._reset(genesis)
         cursor = int(self._meta("cursor") or 0)
         writer = IndexWriter(self._conn, ledger, blobs)
-        while True:
-            events = ledger.events(cursor, target, 2000)
-            for event in events:
-                writer.handle(event)
-                cursor = event.seq
-            if len(events) < 2000:
-                break
-        writer.retry_unavailable()
+        cursor = self._apply(writer, ledger, cursor, target)
+        late = writer.arrived()
+        if late and writer.restated_after(late, target):
+            # A late batch lands before statements already numbered: rebuild in ledger
+            # order so every node, whenever its blobs arrived, numbers versions alike.
+            self._reset(genesis)
+            writer = IndexWriter(self._conn, ledger, blobs)
+            cursor = self._apply(writer, ledger, 0, target)
+            writer.changed = True
+        else:
+            for root, _, _ in late:
+                writer.index_late(root)
         writer.refresh()
         self._set_meta("cursor", cursor)
         self._set_meta("height", target)
@@ -275,54 +319,118 @@ class FigureIndex:
             self._set_meta("last_update", json.dumps(writer.last_update))
         return bool(writer.changed)
 
+    def _apply(self, writer: IndexWriter, ledger: LedgerSource, cursor: int, target: int) -> int:
+        while True:
+            events = ledger.events(cursor, target, 2000)
+            for event in events:
+                writer.handle(event)
+                cursor = event.seq
+            if len(events) < 2000:
+                return cursor
+
     # -- reads ----------------------------------------------------------------------------
 
+    @contextmanager
+    def snapshot(self) -> Iterator[tuple[int, int]]:
+        """Read from one committed state of the index: ``(height, generation)`` of it.
+
+        Every read method called on this thread inside the block sees that state, however
+        far a sync running meanwhile has got (its own SQLite connection, WAL: readers never
+        wait for the writer). An in-memory index has one connection, so there a snapshot
+        holds the index lock instead."""
+        active = getattr(self._local, "active", None)
+        if active is not None:  # nested: the outer snapshot's state
+            yield self._local.state
+            return
+        if self.path == ":memory:":
+            with self._lock:
+                self._local.active = self._conn
+                try:
+                    self._local.state = (self._height, self.generation)
+                    yield self._local.state
+                finally:
+                    self._local.active = None
+            return
+        conn = self._reader()
+        conn.execute("BEGIN")
+        self._local.active = conn
+        try:
+            meta = dict(conn.execute("SELECT k, v FROM meta WHERE k IN ('height', 'generation')"))
+            self._local.state = (int(meta.get("height", -1)), int(meta.get("generation", 0)))
+            yield self._local.state
+        finally:
+            self._local.active = None
+            conn.execute("COMMIT")
+
+    def snapshot_state(self) -> tuple[int, int]:
+        """``(height, generation)`` of the snapshot this thread is reading from."""
+        if getattr(self._local, "active", None) is None:
+            raise RuntimeError("not inside FigureIndex.snapshot()")
+        state: tuple[int, int] = self._local.state
+        return state
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "reader", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA query_only = ON")
+            self._local.reader = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with self.snapshot():
+            yield self._local.active
+
     def cached(self, key: tuple[Any, ...], build: Any) -> Any:
-        """``build()``, remembered under ``key`` until the index next changes (put
-        :attr:`generation` in the key)."""
-        with self._lock:
-            if key not in self._cache:
-                if len(self._cache) > 256:
-                    self._cache.clear()
-                self._cache[key] = build()
-            return self._cache[key]
+        """``build()``, remembered under ``key`` until the index next changes (put the
+        snapshot's generation in the key)."""
+        with self._cache_lock:
+            if key in self._cache:
+                return self._cache[key]
+        value = build()
+        with self._cache_lock:
+            if len(self._cache) > 256:
+                self._cache.clear()
+            self._cache[key] = value
+        return value
 
     def last_update(self) -> dict[str, Any] | None:
         """Height, block time and transaction of the last outbreak change indexed."""
-        with self._lock:
-            text = self._meta("last_update")
-        return None if text is None else dict(json.loads(text))
+        with self._reading() as conn:
+            row = conn.execute("SELECT v FROM meta WHERE k = 'last_update'").fetchone()
+        return None if row is None else dict(json.loads(row[0]))
 
     def status(self) -> dict[str, Any]:
         """Batches by index status, current figures, versions and regions indexed."""
-        with self._lock:
-            counts = dict(
-                self._conn.execute("SELECT status, COUNT(*) FROM batches GROUP BY status")
-            )
-            figures = self._count("SELECT COUNT(*) FROM figures WHERE current = 1")
-            versions = self._count("SELECT COUNT(*) FROM figures")
-            regions = self._count("SELECT COUNT(*) FROM regions")
+        with self._reading() as conn:
+            height = self._local.state[0]
+            counts = dict(conn.execute("SELECT status, COUNT(*) FROM batches GROUP BY status"))
+            figures = _count(conn, "SELECT COUNT(*) FROM figures WHERE current = 1")
+            versions = _count(conn, "SELECT COUNT(*) FROM figures")
+            regions = _count(conn, "SELECT COUNT(*) FROM regions")
+            last_update = self.last_update()
         return {
-            "height": self._height,
+            "height": height,
             "batches": counts,
             "figures": figures,
             "figure_versions": versions,
             "regions": regions,
-            "last_update": self.last_update(),
+            "last_update": last_update,
+            "indexer_error": self.error,
         }
 
-    def _count(self, sql: str) -> int:
-        return int(self._conn.execute(sql).fetchone()[0])
-
     def known_region(self, region: str) -> bool:
-        with self._lock:
-            row = self._conn.execute("SELECT 1 FROM regions WHERE region = ?", (region,))
+        with self._reading() as conn:
+            row = conn.execute("SELECT 1 FROM regions WHERE region = ?", (region,))
             return row.fetchone() is not None or region == WORLD
 
     def region_record(self, region: str) -> dict[str, Any]:
         """Name, level, parent, ISO codes, coordinates and population of an indexed region."""
-        with self._lock:
-            row = self._conn.execute(
+        with self._reading() as conn:
+            row = conn.execute(
                 "SELECT population FROM regions WHERE region = ?", (region,)
             ).fetchone()
         if region == WORLD:
@@ -341,11 +449,11 @@ class FigureIndex:
         """``latest`` rows of ``regions``: {region: {metric: [row...]}} (own reporters
         first by figure count, then the derived sum with reporter ``""``)."""
         out: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
-        with self._lock:
+        with self._reading() as conn:
             for start in range(0, len(regions), 500):
                 chunk = list(regions[start : start + 500])
                 marks = ",".join("?" * len(chunk))
-                rows = self._conn.execute(
+                rows = conn.execute(
                     "SELECT region, metric, reporter, figures, first_day, day, cumulative, new, "
                     f"avg7, conflicts, contributors FROM latest WHERE region IN ({marks}) "
                     "ORDER BY region, metric, reporter = '', figures DESC, reporter",
@@ -370,20 +478,20 @@ class FigureIndex:
 
     def children(self, region: str | None) -> list[str]:
         """Indexed regions directly below ``region`` (top-level regions for ``None``)."""
-        with self._lock:
+        with self._reading() as conn:
             if region is None or region == WORLD:
-                rows = self._conn.execute(
+                rows = conn.execute(
                     "SELECT region FROM regions WHERE parent IS NULL ORDER BY region"
                 )
             else:
-                rows = self._conn.execute(
+                rows = conn.execute(
                     "SELECT region FROM regions WHERE parent = ? ORDER BY region", (region,)
                 )
             return [r[0] for r in rows]
 
     def child_counts(self, regions: Sequence[str]) -> dict[str, int]:
-        with self._lock:
-            rows = self._conn.execute(
+        with self._reading() as conn:
+            rows = conn.execute(
                 "SELECT parent, COUNT(*) FROM regions WHERE parent IS NOT NULL GROUP BY parent"
             ).fetchall()
         wanted = set(regions)
@@ -391,8 +499,8 @@ class FigureIndex:
 
     def reporters(self, region: str, metric: str) -> list[str]:
         """Reporters with figures for ``region`` and ``metric``, most figures first."""
-        with self._lock:
-            rows = self._conn.execute(
+        with self._reading() as conn:
+            rows = conn.execute(
                 "SELECT reporter FROM latest WHERE region = ? AND metric = ? AND reporter != '' "
                 "ORDER BY figures DESC, reporter",
                 (region, metric),
@@ -401,8 +509,8 @@ class FigureIndex:
 
     def own_points(self, region: str, metric: str, reporter: str) -> list[tuple[int, int, str]]:
         """``(day, value, basis)`` of a reporter's current figures, by day."""
-        with self._lock:
-            rows = self._conn.execute(
+        with self._reading() as conn:
+            rows = conn.execute(
                 "SELECT day, value, basis FROM figures WHERE region = ? AND metric = ? "
                 "AND reporter = ? AND current = 1 ORDER BY day",
                 (region, metric, reporter),
@@ -410,8 +518,8 @@ class FigureIndex:
         return [(r[0], r[1], r[2]) for r in rows]
 
     def derived_points(self, region: str, metric: str) -> list[tuple[int, int]]:
-        with self._lock:
-            rows = self._conn.execute(
+        with self._reading() as conn:
+            rows = conn.execute(
                 "SELECT day, value FROM derived WHERE region = ? AND metric = ? ORDER BY day",
                 (region, metric),
             ).fetchall()
@@ -419,8 +527,8 @@ class FigureIndex:
 
     def disagreements(self, region: str, metric: str) -> dict[int, dict[str, tuple[int, str]]]:
         """Days on which reporters' current figures differ: {day: {reporter: (value, basis)}}."""
-        with self._lock:
-            rows = self._conn.execute(
+        with self._reading() as conn:
+            rows = conn.execute(
                 "SELECT day, reporter, value, basis FROM figures WHERE region = ? AND metric = ? "
                 "AND current = 1 AND day IN (SELECT day FROM figures WHERE region = ? AND "
                 "metric = ? AND current = 1 GROUP BY day HAVING COUNT(*) > 1) ORDER BY day",
@@ -433,8 +541,8 @@ class FigureIndex:
 
     def versions(self, region: str, date: str, metric: str) -> list[IndexedFigure]:
         """Every version of every reporter's figure, by reporter then version."""
-        with self._lock:
-            rows = self._conn.execute(
+        with self._reading() as conn:
+            rows = conn.execute(
                 "SELECT region, day, metric, reporter, value, basis, version, source, ref, pos, "
                 "tx, height, time_ms, by_did, reason, current FROM figures "
                 "WHERE region = ? AND day = ? AND metric = ? ORDER BY reporter, version",
@@ -450,20 +558,20 @@ class FigureIndex:
         ]  # fmt: skip
 
     def batch(self, root: str) -> dict[str, Any]:
-        with self._lock:
-            row = self._conn.execute(
+        with self._reading() as conn:
+            row = conn.execute(
                 "SELECT root, seq, reporter, by_did, tx, height, time_ms, format, source, "
                 "file_sha256, rows, figures, first_date, last_date, metrics, cover, reason, "
                 "status, problem, versions FROM batches WHERE root = ?",
                 (root,),
             ).fetchone()
         if row is None:
-            raise NotFound(f"no batch {root} is indexed at height {self._height}")
+            raise NotFound(f"no batch {root} is indexed at height {self._local.state[0]}")
         return _batch_json(row)
 
     def batches(self, *, after: int, limit: int) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._conn.execute(
+        with self._reading() as conn:
+            rows = conn.execute(
                 "SELECT root, seq, reporter, by_did, tx, height, time_ms, format, source, "
                 "file_sha256, rows, figures, first_date, last_date, metrics, cover, reason, "
                 "status, problem, versions FROM batches WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -473,14 +581,12 @@ class FigureIndex:
 
     def batch_row(self, root: str, index: int) -> tuple[bytes, int, tuple[bytes, ...]]:
         """``(row bytes, row count, inclusion path)`` of row ``index`` of a batch."""
-        with self._lock:
+        with self._reading() as conn:
             leaves = [
                 bytes(r[0])
-                for r in self._conn.execute(
-                    "SELECT leaf FROM rows WHERE root = ? ORDER BY idx", (root,)
-                )
+                for r in conn.execute("SELECT leaf FROM rows WHERE root = ? ORDER BY idx", (root,))
             ]
-            data = self._conn.execute(
+            data = conn.execute(
                 "SELECT data FROM rows WHERE root = ? AND idx = ?", (root, index)
             ).fetchone()
         if data is None:
@@ -492,12 +598,16 @@ class FigureIndex:
     ) -> list[Row]:
         """Rows to write a JHU file (or its JSON) from: each region's primary reporter's
         cumulative series, with the labels the region last came with in ``format``."""
-        with self._lock:
+        with self.snapshot():
             return _Exporter(self).rows(format, metric=metric, date=date)
 
     def _execute(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
-        with self._lock:
-            return self._conn.execute(sql, tuple(params)).fetchall()
+        with self._reading() as conn:
+            return conn.execute(sql, tuple(params)).fetchall()
+
+
+def _count(conn: sqlite3.Connection, sql: str) -> int:
+    return int(conn.execute(sql).fetchone()[0])
 
 
 def _batch_json(row: Sequence[Any]) -> dict[str, Any]:

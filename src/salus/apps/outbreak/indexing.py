@@ -4,8 +4,9 @@ Rules this module obeys:
 - Runs inside the index's sync transaction; a failure rolls the whole sync back.
 - A batch's figures are indexed only when its blobs give back exactly what was anchored:
   the root, the row count, the figure count, and rows inside the batch's cover, dates
-  and metrics. Otherwise the batch is ``invalid`` (with the reason) or, when a blob is
-  missing from this node's store, ``unavailable`` and retried at the next sync.
+  and metrics, and no region twice. Otherwise the batch is ``invalid`` (with the reason)
+  or, when a blob is missing from this node's store, ``unavailable``; see
+  :meth:`IndexWriter.arrived` for how a late batch keeps ledger order.
 - Versions: a figure re-stated with its current value adds nothing; a changed value adds
   a version (a batch's changed figures take the batch's reason, or "re-published in
   <file>"); a report or correction adds one per metric it states.
@@ -50,6 +51,8 @@ class LedgerSource(Protocol):
 
 class BlobSource(Protocol):
     def get(self, address: str) -> bytes: ...
+
+    def has(self, address: str) -> bool: ...
 
 
 class _Invalid(Exception):
@@ -193,13 +196,44 @@ class IndexWriter:
         self._note_update(record["height"], record["time_ms"], record["tx"])
         self._index_batch(root, record)
 
-    def retry_unavailable(self) -> None:
-        for (root,) in self.conn.execute(
-            "SELECT root FROM batches WHERE status = 'unavailable' ORDER BY seq"
+    def arrived(self) -> list[tuple[str, int, str]]:
+        """``(root, seq, reporter)`` of ``unavailable`` batches whose blobs are all in the
+        blob store now, in ledger order."""
+        out = []
+        for root, seq, reporter in self.conn.execute(
+            "SELECT root, seq, reporter FROM batches WHERE status = 'unavailable' ORDER BY seq"
         ).fetchall():
             record = self.ledger.read(f"batch/{root}")
-            if record is not None:
-                self._index_batch(root, record)
+            if record is not None and all(self.blobs.has(a) for a in record["blobs"]):
+                out.append((root, seq, reporter))
+        return out
+
+    def restated_after(self, late: list[tuple[str, int, str]], target: int) -> bool:
+        """Whether a reporter of a ``late`` batch stated figures after it on the ledger.
+
+        Versions are numbered in ledger order and a re-statement of the current value
+        adds none, so a late batch can change the numbering (and the dedup) of every
+        later statement of its reporter: then only a rebuild in ledger order is right.
+        Without later statements its figures simply come last, as they do on the ledger.
+        """
+        reporters = {reporter for _, _, reporter in late}
+        after = min(seq for _, seq, _ in late)
+        while True:
+            events = self.ledger.events(after, target, 2000)
+            for event in events:
+                kind = event.type
+                if kind in ("reported", "corrected", "batch_anchored") and (
+                    event.attrs.get("reporter") in reporters
+                ):
+                    return True
+                after = event.seq
+            if len(events) < 2000:
+                return False
+
+    def index_late(self, root: str) -> None:
+        record = self.ledger.read(f"batch/{root}")
+        if record is not None:
+            self._index_batch(root, record)
 
     def _set_status(self, root: str, status: str, problem: str, versions: int = 0) -> None:
         self.conn.execute(
@@ -262,11 +296,20 @@ class IndexWriter:
             raise _Invalid(f"the rows give root {calculated}, not the anchored {root}")
         rows = []
         figures = 0
+        seen: dict[str, int] = {}
         for index, data in enumerate(encoded):
             try:
                 row = decode_row(data)
             except EncodingError as exc:
                 raise _Invalid(f"row {index}: {exc.reason}") from None
+            # Two rows of one region would give two "current" figures for one (region,
+            # date, metric, reporter): the importer never builds such a batch.
+            if row.region in seen:
+                raise _Invalid(
+                    f"row {index} is of {row.region}, like row {seen[row.region]}: "
+                    "a batch states each region once"
+                )
+            seen[row.region] = index
             if not any(covers(scope, row.region) for scope in record["cover"]):
                 raise _Invalid(f"row {index} is of {row.region}, outside the batch's cover")
             if row.start < record["first_date"] or row.end > record["last_date"]:

@@ -31,7 +31,11 @@ date headers; Last_Update as ``1/22/2020 17:00``, ``1/31/20 23:59``,
 ``2020-02-01T19:53:03`` or ``2020-03-22 23:45:00``; counts written ``1,234`` or ``12.0``
 (converted); FIPS written ``1001.0``. Skipped with a reason: empty cells, ``-``, text,
 fractions, negative cumulative counts, rows without a known country or state, duplicated
-regions (the first row wins), rows with more cells than the header.
+regions (the first row wins), rows with more cells than the header, date columns before
+:data:`EARLIEST_DATE` or after the latest date the ledger can take (a typo'd ``1/24/30``
+or ``12/31/1999`` would otherwise stretch a batch over decades, or make the contract
+refuse the whole file), and a second header naming a column already named (``Long`` and
+``Long_``: the first wins, nothing is overwritten silently).
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from salus.errors import EncodingError, SalusError
 
 __all__ = [
     "DAILY_COLUMNS",
+    "EARLIEST_DATE",
     "GLOBAL_TS_COLUMNS",
     "MAX_FILE_BYTES",
     "US_TS_COLUMNS",
@@ -67,6 +72,8 @@ __all__ = [
 ]
 
 MAX_FILE_BYTES: Final = 256 << 20
+# JHU CSSE's series start on 2020-01-22; the first cases were reported in December 2019.
+EARLIEST_DATE: Final = "2019-12-01"
 # Canonical label names (the newest JHU spelling) and the header each format writes.
 GLOBAL_TS_COLUMNS: Final = ("Province_State", "Country_Region", "Lat", "Long_")
 US_TS_COLUMNS: Final = (
@@ -326,12 +333,18 @@ def parse_file(
     metric: str | None = None,
     date: str | None = None,
     progress: Progress | None = None,
+    latest: str | None = None,
 ) -> ParsedFile:
     """Read a JHU CSSE file (or the JSON export); ``name`` is its file name.
 
     ``metric`` (time series) and ``date`` (daily reports) override what the file name
-    says. Raises :class:`JhuFormatError` for a file that is not a known format.
+    says. ``latest`` (``YYYY-MM-DD``, default today in UTC) is the last date a time
+    series column may have: the importer passes the later of the node's last block date
+    and today, as the contract refuses figures dated after the block. Raises
+    :class:`JhuFormatError` for a file that is not a known format.
     """
+    if latest is None:
+        latest = datetime.datetime.now(datetime.UTC).date().isoformat()
     if len(data) > MAX_FILE_BYTES:
         raise JhuFormatError(f"{name} is {len(data)} bytes, over the limit of {MAX_FILE_BYTES}")
     digest = hashlib.sha256(data).hexdigest()
@@ -345,9 +358,21 @@ def parse_file(
     if not table or not any(cell.strip() for cell in table[0]):
         raise JhuFormatError(f"{name} is empty or has no header row")
     header = [cell.strip() for cell in table[0]]
-    canonical = [_HEADER_ALIASES.get(cell.casefold()) for cell in header]
-    for written, known in zip(header, canonical, strict=True):
-        if known is not None and written not in _STANDARD:
+    canonical: list[str | None] = [_HEADER_ALIASES.get(cell.casefold()) for cell in header]
+    named: dict[str, str] = {}
+    for i, (written, known) in enumerate(zip(header, canonical, strict=True)):
+        if known is None:
+            continue
+        if known in named:
+            # "" marks a column read as nothing: neither a label nor a date.
+            canonical[i] = ""
+            issues.append(
+                Issue(1, written, None, f"names {known!r} again (column {named[known]!r} "
+                      "already does): the first is read", "skipped", "column")
+            )  # fmt: skip
+            continue
+        named[known] = written
+        if written not in _STANDARD:
             issues.append(Issue(1, written, None, f"renamed header read as {known!r}", "note"))
     if "Country_Region" not in canonical:
         raise JhuFormatError(
@@ -376,7 +401,7 @@ def parse_file(
             f"(one of {', '.join(METRICS)})"
         )
     us = "UID" in canonical or "Admin2" in canonical
-    return _sorted(reader.time_series(chosen, us=us))
+    return _sorted(reader.time_series(chosen, us=us, latest=latest))
 
 
 def _sorted(parsed: ParsedFile) -> ParsedFile:
@@ -451,7 +476,7 @@ class _Reader:
         labels = {}
         for i, cell in enumerate(cells):
             key = self.canonical[i]
-            if key is not None and key not in skip:
+            if key and key not in skip:
                 labels[key] = cell
         return labels
 
@@ -521,7 +546,7 @@ class _Reader:
         parsed.rows.append(row)
         parsed.row_lines.append(number)
 
-    def time_series(self, metric: str, *, us: bool) -> ParsedFile:
+    def time_series(self, metric: str, *, us: bool, latest: str) -> ParsedFile:
         parsed = ParsedFile(
             "jhu-us-ts" if us else "jhu-global-ts",
             self.name,
@@ -538,6 +563,14 @@ class _Reader:
             if day is None:
                 self._skip(1, cell, None, "is neither a known column nor a date", "column")
                 continue
+            if day < EARLIEST_DATE:
+                reason = f"is dated {day}, before {EARLIEST_DATE} (the outbreak's first reports)"
+                self._skip(1, cell, None, reason, "column")
+                continue
+            if day > latest:
+                reason = f"is dated {day}, after {latest} (the ledger's latest date)"
+                self._skip(1, cell, None, reason, "column")
+                continue
             if day in seen_dates:
                 self._skip(1, cell, None, f"repeats date {seen_dates[day]!r}", "column")
                 continue
@@ -547,6 +580,11 @@ class _Reader:
                 continue
             seen_dates[day] = cell
             columns.append((i, day))
+        if not columns:
+            raise JhuFormatError(
+                f"{self.name} has no usable date column (see the skipped columns: "
+                f"{'; '.join(str(issue) for issue in self.issues if issue.row == 1)[:300]})"
+            )
         start = columns[0][1]
         span = day_number(columns[-1][1]) - day_number(start) + 1
         present = {day for _, day in columns}

@@ -73,6 +73,7 @@ __all__ = [
     "parse_keywords",
     "parse_posts",
     "post_digest",
+    "read_post_document",
     "select_posts",
 ]
 
@@ -194,6 +195,68 @@ def canonical_post(post: Post) -> bytes:
 def post_digest(post: Post) -> str:
     """The hex SHA-256 of :func:`canonical_post`: its blob address and notary digest."""
     return hashlib.sha256(canonical_post(post)).hexdigest()
+
+
+_PUBLISHED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+
+
+def _text_field(document: dict[str, Any], name: str, limit: int, *, optional: bool) -> Any:
+    value = document.get(name)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"its {name} is {type(value).__name__}, not text")
+    if len(value) > limit:
+        raise ValueError(f"its {name} is {len(value)} characters, over {limit}")
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError(f"its {name} holds control characters")
+    return value
+
+
+def read_post_document(data: bytes) -> tuple[dict[str, Any] | None, str]:
+    """The fields of a stored public-post document to list, or ``(None, why not)``.
+
+    Whoever anchors a document chooses its bytes, so nothing in it is trusted: each field
+    must have the type and length :func:`canonical_post` gives it. A ``url`` that is not
+    http(s) (``javascript:``, ``data:``...) is never handed on as a link: it becomes
+    ``None`` and ``link_refused`` says why; the post is still listed.
+    """
+    try:
+        document = json.loads(data)
+    except ValueError:
+        return None, "it is not JSON"
+    if not isinstance(document, dict) or document.get("type") != POST_TYPE:
+        return None, f"it is not a {POST_TYPE} document"
+    if document.get("version") != POST_VERSION:
+        return None, f"its version is {document.get('version')!r}, not {POST_VERSION}"
+    try:
+        source = _text_field(document, "source", MAX_SOURCE, optional=False)
+        title = _text_field(document, "title", MAX_TITLE, optional=False)
+        summary = _text_field(document, "summary", MAX_SUMMARY, optional=False)
+        guid = _text_field(document, "guid", MAX_ID, optional=True)
+        url = _text_field(document, "url", MAX_URL, optional=True)
+        published = _text_field(document, "published", 20, optional=False)
+    except ValueError as exc:
+        return None, str(exc)
+    if not source.strip():
+        return None, "it names no source"
+    if not title.strip() and not summary.strip():
+        return None, "it has neither a title nor any text"
+    try:
+        if not _PUBLISHED.fullmatch(published):
+            raise ValueError
+        datetime.fromisoformat(published)
+    except ValueError:
+        return None, f"its published time {published[:40]!r} is not YYYY-MM-DDTHH:MM:SSZ"
+    refused = None
+    if url is not None:
+        try:
+            url = _url(url)
+        except ValueError as exc:
+            url, refused = None, str(exc)
+    fields = {"source": source, "title": title, "summary": summary, "url": url}
+    fields.update(published=published, guid=guid, link_refused=refused)
+    return fields, ""
 
 
 # -- text clean-up -----------------------------------------------------------------------

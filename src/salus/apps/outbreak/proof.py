@@ -289,6 +289,11 @@ def _run_batch(
         raise _Failed("ledger", f"batch {root.hex()} does not cover region {row.region}")
     if not str(record.get("first_date")) <= figure["date"] <= str(record.get("last_date")):
         raise _Failed("ledger", f"batch {root.hex()} does not hold {figure['date']}")
+    # The index refuses a batch whose rows hold metrics its record does not name; so must
+    # the verifier, or a row could prove a figure the anchored batch never declared.
+    metrics = record.get("metrics")
+    if not isinstance(metrics, list) or figure["metric"] not in metrics:
+        raise _Failed("ledger", f"batch {root.hex()} holds no {figure['metric']} figures")
     facts.update(
         reporter=record["reporter"],
         signed_by=record.get("by"),

@@ -924,8 +924,22 @@
     }
   }
 
+  // The server already drops links that are not http(s); the page checks again, so a
+  // javascript: or data: URL can never become a clickable href here.
+  function safeLink(url) {
+    if (typeof url !== "string") return null;
+    try {
+      const parsed = new URL(url);
+      return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
   function postItem(post) {
     const verdict = el("div", { role: "status", "aria-live": "polite", testid: "post-verdict" });
+    const link = safeLink(post.url);
+    const org = post.anchor.org || {};
     const published = post.published ? new Date(post.published) : null;
     const title = post.title || post.summary || "(no title)";
     return el(
@@ -940,14 +954,17 @@
       el(
         "p",
         { class: "post-title" },
-        post.url ? el("a", { href: post.url, rel: "noopener noreferrer nofollow", target: "_blank", testid: "post-link" }, title) : title,
+        link ? el("a", { href: link, rel: "noopener noreferrer nofollow", target: "_blank", testid: "post-link" }, title) : title,
       ),
+      post.link_refused ? el("p", { class: "notice", testid: "post-link-refused" }, `Link not shown: ${post.link_refused}.`) : null,
       post.summary && post.title ? el("p", { class: "post-summary" }, post.summary) : null,
       post.stored ? null : el("p", { class: "notice" }, "The post itself is not stored on this node; only its anchor is."),
       el(
         "p",
         { class: "post-anchor" },
-        "Anchored at block ",
+        "Anchored by ",
+        el("strong", { testid: "post-org", title: `organisation ${org.id || "?"}, key ${post.anchor.by}` }, org.name || org.id || post.anchor.by),
+        " at block ",
         el("a", { href: `/explorer/#/block/${post.anchor.height}`, testid: "post-block" }, post.anchor.height),
         " (",
         time(post.anchor.time_ms),
