@@ -32,7 +32,7 @@ from salus.cli._common import (
     InputError,
     SalusGroup,
     echo_json,
-    echo_steps,
+    echo_verdict,
     example,
     genesis_option,
     get_passphrase,
@@ -351,15 +351,7 @@ for _action, _summary, _sample in (
 
 
 def _report(verdict: CertificateVerdict) -> None:
-    echo_steps(
-        valid=verdict.valid,
-        headline=f"valid: {verdict.reason}"
-        if verdict.valid
-        else f"{verdict.verdict} (step {verdict.step}): {verdict.reason}",
-        steps=verdict.steps,
-        failed_step=verdict.step,
-        reason=verdict.reason,
-    )
+    echo_verdict(verdict, invalid=verdict.verdict)
 
 
 @cert.command(

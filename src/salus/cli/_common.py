@@ -12,7 +12,7 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Protocol, TypeVar
 
 import click
 
@@ -28,6 +28,7 @@ __all__ = [
     "SalusGroup",
     "echo_json",
     "echo_steps",
+    "echo_verdict",
     "example",
     "genesis_option",
     "get_passphrase",
@@ -262,3 +263,29 @@ def echo_steps(
         click.echo(f"  ok  {name:<{width}} {detail}")
     if not valid:
         click.echo(f"  FAIL {failed_step:<{width - 1}} {reason}")
+
+
+class StepVerdict(Protocol):
+    """What the offline verifiers' verdicts share."""
+
+    @property
+    def valid(self) -> bool: ...
+    @property
+    def step(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def steps(self) -> Sequence[tuple[str, str]]: ...
+
+
+def echo_verdict(verdict: StepVerdict, *, invalid: str = "invalid") -> None:
+    """:func:`echo_steps` of a verdict: ``valid: reason`` or ``<invalid> (step X): reason``."""
+    echo_steps(
+        valid=verdict.valid,
+        headline=f"valid: {verdict.reason}"
+        if verdict.valid
+        else f"{invalid} (step {verdict.step}): {verdict.reason}",
+        steps=verdict.steps,
+        failed_step=verdict.step,
+        reason=verdict.reason,
+    )

@@ -34,7 +34,7 @@ from salus.cli._common import (
     InputError,
     SalusGroup,
     echo_json,
-    echo_steps,
+    echo_verdict,
     example,
     genesis_option,
     get_passphrase,
@@ -420,15 +420,7 @@ def outbreak_figure(
 
 
 def _show_verdict(verdict: FigureVerdict) -> None:
-    echo_steps(
-        valid=verdict.valid,
-        headline=f"valid: {verdict.reason}"
-        if verdict.valid
-        else f"invalid (step {verdict.step}): {verdict.reason}",
-        steps=verdict.steps,
-        failed_step=verdict.step,
-        reason=verdict.reason,
-    )
+    echo_verdict(verdict)
 
 
 @outbreak.command(
